@@ -1,0 +1,1 @@
+"""The `civicdesk` command line: thin commands over the core."""

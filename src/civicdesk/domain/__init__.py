@@ -1,0 +1,1 @@
+"""Pure domain types: no I/O, and no imports from the rest of civicdesk."""

@@ -1,0 +1,231 @@
+"""One settings object for the whole application.
+
+Values come, highest priority first, from keyword arguments, ``CIVICDESK_*`` environment
+variables, then ``civicdesk.toml`` (or the file named by ``CIVICDESK_CONFIG``), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from civicdesk.errors import ConfigError
+
+DEV_SECRET = "development-only-secret-do-not-use"
+SUPPORTED_LANGUAGES = ("en", "cy")
+
+DEFAULT_PRIVACY_NOTICE = (
+    "We use the questions you send us to answer them and to improve our guidance. "
+    "Personal details you type are removed before your question is stored. "
+    "Contact our data protection officer to ask for a copy of your data or to have it deleted."
+)
+
+
+def config_path() -> Path:
+    """The settings file: ``CIVICDESK_CONFIG`` if set, else ``./civicdesk.toml``."""
+    return Path(os.environ.get("CIVICDESK_CONFIG", "civicdesk.toml"))
+
+
+class Settings(BaseSettings):
+    """Every setting civicdesk reads. Each field is documented in docs/settings.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICDESK_",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development",
+        description="development relaxes secret checks and logs readable text; "
+        "production refuses default secrets and logs JSON.",
+    )
+    data_dir: Path = Field(
+        default=Path("civicdesk-data"),
+        description="Folder for the embedded SQLite database and index files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; unset means a SQLite file in data_dir. "
+        "postgresql://user@host/db switches to PostgreSQL.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET),
+        description="Signs cookies and tokens. Must be set (32+ characters) outside development.",
+    )
+    service_name: str = Field(default="Ask the council", description="Shown in the page header.")
+    service_name_cy: str = Field(default="Gofyn i'r cyngor", description="Welsh service name.")
+    organisation_name: str = Field(
+        default="Example County Council", description="The public body running the service."
+    )
+    header_style: Literal["govuk", "generic"] = Field(
+        default="generic",
+        description="govuk shows the GOV.UK header (central government only); "
+        "generic shows the organisation's name.",
+    )
+    default_language: Literal["en", "cy"] = Field(default="en", description="Page language.")
+    privacy_notice: str = Field(
+        default=DEFAULT_PRIVACY_NOTICE, description="Body of the privacy notice page (English)."
+    )
+    privacy_notice_cy: str = Field(
+        default="", description="Body of the privacy notice page in Welsh; empty uses English."
+    )
+    contact_email: str = Field(
+        default="digital@example.gov.uk",
+        description="Contact for accessibility problems, shown on the accessibility statement.",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request body accepted (bytes)."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console in development, JSON otherwise."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Lowest level of log record written."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `civicdesk serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `civicdesk serve` uses.")
+    pseudonym_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key for keyed pseudonyms (HMAC) of personal data; set it in production.",
+    )
+    encryption_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that encrypts originals only permitted staff may reveal; "
+        "set it in production.",
+    )
+    privacy_rules_path: Path | None = Field(
+        default=None,
+        description="YAML file of deployment-specific personal-data patterns and allow-list.",
+    )
+    assistant_rules_path: Path | None = Field(
+        default=None,
+        description="YAML file that replaces the built-in routing rules (handover, crisis, "
+        "signposting, refusal).",
+    )
+    max_question_chars: int = Field(
+        default=4000, ge=100, description="Longest question accepted, in characters."
+    )
+    assets_dir: Path | None = Field(
+        default=None,
+        description="Built GOV.UK Frontend assets; unset uses the copy built by `make assets`.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = config_path()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path.exists():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL actually used: the configured one, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'civicdesk.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def check_safe_to_run(self) -> None:
+        """Refuse to start outside development with a default or weak secret."""
+        if self.environment == "development":
+            return
+        secret = self.secret_key.get_secret_value()
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise ConfigError(
+                "secret_key is the development default or shorter than 32 characters.",
+                hint="Set CIVICDESK_SECRET_KEY to a random value, for example the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+                code="E101",
+            )
+
+    def public_view(self) -> dict[str, Any]:
+        """Effective settings with secrets masked, for `civicdesk config show`."""
+        view: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                view[name] = "********" if value.get_secret_value() else ""
+            elif name == "database_url" and value:
+                view[name] = _mask_url_password(value)
+            elif isinstance(value, Path):
+                view[name] = str(value)
+            else:
+                view[name] = value
+        view["effective_database_url"] = _mask_url_password(self.effective_database_url)
+        return view
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    return f"{scheme}://{user}{':********' if colon else ''}@{host}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning every failure into one ConfigError line."""
+    path = config_path()
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"the settings file {path} is not valid TOML ({exc}).",
+                hint="Fix the line named, or move the file away to use the defaults.",
+                code="E102",
+            ) from None
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid settings ({problems}).",
+            hint=f"Check {path} and CIVICDESK_* environment variables; see docs/settings.md.",
+            code="E103",
+        ) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,10 @@
+"""Every table, imported in one place so migrations and metadata see them all."""
+
+from __future__ import annotations
+
+from civicdesk.store.audit import AuditEvent, AuditHead
+from civicdesk.store.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["AuditEvent", "AuditHead", "Base", "metadata"]
