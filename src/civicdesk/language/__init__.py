@@ -1,0 +1,1 @@
+"""Language detection and the languages civicdesk's pages and messages exist in."""

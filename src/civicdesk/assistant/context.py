@@ -1,0 +1,65 @@
+"""The one typed context every stage of the answer pipeline reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from civicdesk.domain.inquiry import (
+    AnswerPart,
+    Channel,
+    Citation,
+    HelpLine,
+    Outcome,
+    StageRecord,
+)
+from civicdesk.domain.knowledge import PageHit
+
+
+@dataclass
+class InquiryContext:
+    raw_text: str
+    channel: Channel
+    reference: str
+    requested_language: str | None = None
+    text: str = ""  # cleaned and redacted: the only form stored or shown to any model
+    removed_data_types: tuple[str, ...] = ()
+    language: str = "en"  # language of the reply and page text
+    detected_language: str = "und"
+    guidance_language: str = ""
+    rule: str = ""  # routing rule that decided the outcome, if any
+    hits: list[PageHit] = field(default_factory=list)
+    fallback_hits: list[PageHit] = field(default_factory=list)
+    parts: list[AnswerPart] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    relevance: float = 0.0
+    answer: str = ""
+    outcome: Outcome | None = None
+    confidence: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    help_lines: list[HelpLine] = field(default_factory=list)
+    needs_person: bool = False
+    trace: list[StageRecord] = field(default_factory=list)
+
+    def finish(self, outcome: Outcome, reason: str, *, confidence: float = 1.0) -> None:
+        """Decide the outcome now; later working stages are skipped."""
+        self.outcome = outcome
+        self.confidence = confidence
+        self.reasons.append(reason)
+        if outcome in (Outcome.HANDED_OVER,):
+            self.needs_person = True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+class Stage(Protocol):
+    """A named step over the context. `always` stages run even after an early outcome."""
+
+    name: str
+    always: bool
+
+    def __call__(self, context: InquiryContext) -> Verdict: ...

@@ -1,0 +1,197 @@
+"""Load the routing rules (YAML, checked against a schema) and match questions against them.
+
+The rules are data so that policy staff can change them; this module only knows how to read
+and apply them. Matching runs on a normalised copy of the (already redacted) question.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from civicdesk.domain.inquiry import HelpLine
+from civicdesk.errors import ConfigError
+
+BUILT_IN_RULES = Path(__file__).parent / "rules" / "routing.yaml"
+
+
+class Action(StrEnum):
+    CRISIS = "crisis"
+    REFUSE = "refuse"
+    HANDOVER = "handover"
+    SIGNPOST = "signpost"
+
+
+ACTION_ORDER = (Action.CRISIS, Action.REFUSE, Action.HANDOVER, Action.SIGNPOST)
+
+
+class HelpLineSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    name_cy: str = ""
+    phone: str = ""
+    text: str = ""
+    text_cy: str = ""
+    url: str = ""
+    hours: str = ""
+    hours_cy: str = ""
+    description: str = ""
+    description_cy: str = ""
+
+    def localised(self, language: str) -> HelpLine:
+        welsh = language == "cy"
+        return HelpLine(
+            name=(self.name_cy if welsh and self.name_cy else self.name),
+            phone=self.phone,
+            text=(self.text_cy if welsh and self.text_cy else self.text),
+            url=self.url,
+            hours=(self.hours_cy if welsh and self.hours_cy else self.hours),
+            description=(
+                self.description_cy if welsh and self.description_cy else self.description
+            ),
+        )
+
+
+Pattern = Annotated[str, Field(min_length=1)]
+
+
+class RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    action: Action
+    patterns: list[Pattern] = Field(min_length=1)
+    unless: list[Pattern] = Field(default_factory=list)
+    help_lines: list[str] = Field(default_factory=list)
+    destination: HelpLineSpec | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> RuleSpec:
+        for pattern in [*self.patterns, *self.unless]:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"rule {self.name}: bad pattern {pattern!r}: {exc}") from None
+        if self.action is Action.SIGNPOST and self.destination is None:
+            raise ValueError(f"rule {self.name}: a signpost rule needs a destination")
+        if self.action is Action.CRISIS and not self.help_lines:
+            raise ValueError(f"rule {self.name}: a crisis rule needs help_lines")
+        return self
+
+
+class RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, le=1)
+    help_lines: dict[str, HelpLineSpec]
+    rules: list[RuleSpec]
+
+    @model_validator(mode="after")
+    def _check_help_lines(self) -> RulesFile:
+        for rule in self.rules:
+            missing = [key for key in rule.help_lines if key not in self.help_lines]
+            if missing:
+                raise ValueError(f"rule {rule.name}: unknown help_lines {missing}")
+        return self
+
+
+class Rule:
+    """A compiled rule."""
+
+    def __init__(self, spec: RuleSpec, help_lines: dict[str, HelpLineSpec]) -> None:
+        self.name = spec.name
+        self.action = spec.action
+        self._patterns = [re.compile(p) for p in spec.patterns]
+        self._unless = [re.compile(p) for p in spec.unless]
+        self._help_lines = [help_lines[key] for key in spec.help_lines]
+        self._destination = spec.destination
+
+    def matches(self, normalised: str) -> bool:
+        if not any(p.search(normalised) for p in self._patterns):
+            return False
+        return not any(p.search(normalised) for p in self._unless)
+
+    def help_lines(self, language: str) -> tuple[HelpLine, ...]:
+        lines = [line.localised(language) for line in self._help_lines]
+        if self._destination is not None:
+            lines.append(self._destination.localised(language))
+        return tuple(lines)
+
+
+class RuleMatch:
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.name = rule.name
+        self.action = rule.action
+
+
+class RuleBook:
+    """All routing rules, applied in a fixed order of precedence."""
+
+    def __init__(self, spec: RulesFile) -> None:
+        self._rules = [Rule(rule, spec.help_lines) for rule in spec.rules]
+
+    def first_match(self, text: str, actions: tuple[Action, ...] = ACTION_ORDER) -> RuleMatch | None:
+        normalised = normalise_for_rules(text)
+        for action in actions:
+            for rule in self._rules:
+                if rule.action is action and rule.matches(normalised):
+                    return RuleMatch(rule)
+        return None
+
+    def names(self, action: Action) -> list[str]:
+        return [rule.name for rule in self._rules if rule.action is action]
+
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def normalise_for_rules(text: str) -> str:
+    """Lower case, NFKC, typographic quotes as ASCII, single spaces (newlines kept)."""
+    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    lines = [" ".join(line.split()) for line in folded.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def load_rules(path: Path | None = None) -> RuleBook:
+    """Read and check a rules file; a bad file is one clear ConfigError."""
+    source = path or BUILT_IN_RULES
+    return _load_rules_cached(str(source))
+
+
+@lru_cache(maxsize=4)
+def _load_rules_cached(source: str) -> RuleBook:
+    path = Path(source)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"routing rules file {path} does not exist.",
+            hint="Fix CIVICDESK_ASSISTANT_RULES_PATH or unset it to use the built-in rules.",
+            code="E110",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"routing rules file {path} is not valid YAML ({exc}).",
+            hint="Fix the line named.",
+            code="E111",
+        ) from None
+    try:
+        return RuleBook(RulesFile.model_validate(raw))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(
+            f"routing rules file {path} does not match the schema ({problems}).",
+            hint="See docs/routing-rules.md for the format.",
+            code="E112",
+        ) from None

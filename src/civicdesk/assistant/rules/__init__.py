@@ -1,0 +1,1 @@
+"""Routing rules kept as data: crisis, refusal, handover and signposting."""

@@ -1,0 +1,1 @@
+"""The stages of the answer pipeline, one small module each, in pipeline order."""
