@@ -13,7 +13,10 @@ MESSAGES_FILE = Path(__file__).parent / "rules" / "messages.yaml"
 @lru_cache(maxsize=1)
 def _catalogue() -> dict[str, dict[str, str]]:
     raw = yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
-    return {lang: {k: " ".join(str(v).split()) for k, v in entries.items()} for lang, entries in raw.items()}
+    return {
+        lang: {k: " ".join(str(v).split()) for k, v in entries.items()}
+        for lang, entries in raw.items()
+    }
 
 
 def languages() -> tuple[str, ...]:

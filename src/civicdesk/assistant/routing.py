@@ -139,7 +139,9 @@ class RuleBook:
     def __init__(self, spec: RulesFile) -> None:
         self._rules = [Rule(rule, spec.help_lines) for rule in spec.rules]
 
-    def first_match(self, text: str, actions: tuple[Action, ...] = ACTION_ORDER) -> RuleMatch | None:
+    def first_match(
+        self, text: str, actions: tuple[Action, ...] = ACTION_ORDER
+    ) -> RuleMatch | None:
         normalised = normalise_for_rules(text)
         for action in actions:
             for rule in self._rules:
@@ -151,7 +153,9 @@ class RuleBook:
         return [rule.name for rule in self._rules if rule.action is action]
 
 
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
+_QUOTES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
+)
 
 
 def normalise_for_rules(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from civicdesk.assistant.compose import compose_extractive, render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
 
-RELEVANCE_THRESHOLD = 0.5
+RELEVANCE_THRESHOLD = 0.4
 
 
 class Compose:

@@ -23,9 +23,10 @@ class Decide:
             else:
                 context.finish(Outcome.HANDED_OVER, "no_relevant_guidance", confidence=0.6)
                 context.parts, context.citations = [], []
-        if context.outcome is not Outcome.ANSWERED:
+        outcome = context.outcome
+        if outcome is not Outcome.ANSWERED:
             context.answer = self._message(context)
-        return Verdict(context.outcome.value, {"confidence": context.confidence})
+        return Verdict(str(outcome), {"confidence": context.confidence})
 
     def _message(self, context: InquiryContext) -> str:
         values = {"organisation": self.organisation, "reference": context.reference}

@@ -32,8 +32,7 @@ def clean_question(raw: str, *, max_chars: int) -> tuple[str, int]:
         raw.encode("utf-8")
     except UnicodeEncodeError:
         raise QuestionRejected(
-            "Your question contains characters that are not valid text. "
-            "Please type it again.",
+            "Your question contains characters that are not valid text. Please type it again.",
             code="E503",
         ) from None
     if "\x00" in raw:
@@ -41,7 +40,9 @@ def clean_question(raw: str, *, max_chars: int) -> tuple[str, int]:
             "This looks like a file or binary data, not a question. Please type your question.",
             code="E504",
         )
-    controls = [ch for ch in raw if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS]
+    controls = [
+        ch for ch in raw if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS
+    ]
     if controls:
         raise QuestionRejected(
             "Your question contains control characters. Please type it again as plain text.",

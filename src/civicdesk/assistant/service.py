@@ -1,0 +1,172 @@
+"""The assistant as the shells see it: ask a question, look up an inquiry, record feedback.
+
+Web routes, CLI commands and the evaluation harness all call this one object.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicdesk.assistant.context import InquiryContext, Stage
+from civicdesk.assistant.pipeline import Pipeline, to_reply
+from civicdesk.assistant.routing import RuleBook, load_rules
+from civicdesk.assistant.stages.check import Check, Detector
+from civicdesk.assistant.stages.compose import RELEVANCE_THRESHOLD, Compose
+from civicdesk.assistant.stages.decide import Decide
+from civicdesk.assistant.stages.guard import Guard
+from civicdesk.assistant.stages.intake import Intake
+from civicdesk.assistant.stages.language import Language
+from civicdesk.assistant.stages.persist import Persist
+from civicdesk.assistant.stages.privacy import Privacy, Redactor
+from civicdesk.assistant.stages.receive import Receive
+from civicdesk.assistant.stages.retrieve import Retrieve, Retriever
+from civicdesk.assistant.stages.route import Route
+from civicdesk.domain.inquiry import AssistantReply, Channel, Outcome
+from civicdesk.settings import Settings
+from civicdesk.store.audit import record_event
+from civicdesk.store.engine import make_sessionmaker, session_scope
+from civicdesk.store.inquiries import get_inquiry
+
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: easy to read out on a phone
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"CD-{body[:4]}-{body[4:]}"
+
+
+@dataclass(frozen=True)
+class InquiryStatus:
+    reference: str
+    status: str
+    outcome: str | None
+    language: str | None
+    needs_person: bool
+    created_at: datetime
+    completed_at: datetime | None
+
+
+def build_pipeline(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    retriever: Retriever,
+    redactor: Redactor,
+    detector: Detector | None,
+    rules: RuleBook,
+    threshold: float = RELEVANCE_THRESHOLD,
+) -> Pipeline:
+    """The stages in order, built from settings. Read top to bottom: this is the pipeline."""
+    stages: Sequence[Stage] = [
+        Intake(settings.max_question_chars),
+        Privacy(redactor),
+        Receive(sessions),
+        Guard(rules),
+        Language(),
+        Route(rules),
+        Retrieve(retriever),
+        Compose(threshold),
+        Check(detector),
+        Decide(settings.organisation_name, threshold),
+        Persist(sessions, to_reply),
+    ]
+    return Pipeline(stages)
+
+
+class Assistant:
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker[Session], pipeline: Pipeline
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.pipeline = pipeline
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine, **overrides: Any) -> Assistant:
+        """The real assistant: the knowledge index, the privacy engine and the routing rules."""
+        from civicdesk.knowledge import load_retriever
+        from civicdesk.language.detect import warm_up
+        from civicdesk.privacy import PrivacyEngine
+
+        sessions = make_sessionmaker(engine)
+        privacy = PrivacyEngine.from_settings(settings)
+        warm_up()
+        pipeline = build_pipeline(
+            settings,
+            sessions,
+            retriever=overrides.get("retriever") or load_retriever(settings, engine),
+            redactor=privacy,
+            detector=privacy,
+            rules=overrides.get("rules") or load_rules(settings.assistant_rules_path),
+            threshold=overrides.get("threshold", RELEVANCE_THRESHOLD),
+        )
+        return cls(settings, sessions, pipeline)
+
+    def ask(
+        self, text: str, *, language: str | None = None, channel: Channel = Channel.API
+    ) -> AssistantReply:
+        """Answer one question. Raises QuestionRejected for input that is not a question."""
+        context = InquiryContext(
+            raw_text=text, channel=channel, reference=new_reference(), requested_language=language
+        )
+        self.pipeline.run(context)
+        return to_reply(context)
+
+    def status(self, reference: str) -> InquiryStatus | None:
+        with session_scope(self.sessions) as session:
+            row = get_inquiry(session, reference.strip().upper())
+            if row is None:
+                return None
+            return InquiryStatus(
+                reference=row.reference,
+                status=row.status,
+                outcome=row.outcome,
+                language=row.language,
+                needs_person=row.needs_person,
+                created_at=row.created_at,
+                completed_at=row.completed_at,
+            )
+
+    def record_feedback(self, reference: str, useful: bool) -> bool:
+        """Store "was this useful?"; False when the reference is unknown."""
+        with session_scope(self.sessions) as session:
+            row = get_inquiry(session, reference.strip().upper())
+            if row is None:
+                return False
+            row.useful = useful
+            record_event(
+                session,
+                actor="citizen",
+                action="inquiry.feedback",
+                object_type="inquiry",
+                object_id=row.reference,
+                payload={"useful": useful},
+            )
+            return True
+
+    def request_person(self, reference: str) -> bool:
+        """The citizen asked to talk to a person: hand the inquiry over."""
+        with session_scope(self.sessions) as session:
+            row = get_inquiry(session, reference.strip().upper())
+            if row is None:
+                return False
+            if not row.needs_person:
+                row.needs_person = True
+                if row.outcome == Outcome.ANSWERED.value:
+                    row.outcome = Outcome.HANDED_OVER.value
+                    row.reasons = [*row.reasons, "citizen_asked_for_person"]
+                record_event(
+                    session,
+                    actor="citizen",
+                    action="inquiry.handed_over",
+                    object_type="inquiry",
+                    object_id=row.reference,
+                    payload={"reason": "citizen_asked_for_person"},
+                )
+            return True
