@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         description="YAML file that replaces the built-in routing rules (handover, crisis, "
         "signposting, refusal).",
     )
+    answer_threshold: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="Answerability below which a question is handed to a person rather than "
+        "answered from guidance (0 to 1).",
+    )
     max_question_chars: int = Field(
         default=4000, ge=100, description="Longest question accepted, in characters."
     )

@@ -29,6 +29,8 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-Z0-9£])")
 _ANY_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]+>")
+_SCRIPT = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.I | re.S)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
 _MONEY_QUESTION = re.compile(
     r"\b(how much|cost|costs|price|fee|fees|charge|charges|pay|faint|cost|pris|ffi)\b", re.I
 )
@@ -75,8 +77,10 @@ NAVIGATION_HEADINGS = frozenset(
 
 
 def without_placeholders(text: str) -> str:
-    """The question with redaction placeholders such as <UK_NINO> taken out."""
-    return _PLACEHOLDER.sub(" ", text)
+    """The words a citizen asked with: redaction placeholders such as <UK_NINO>, and any
+    HTML tags or scripts pasted in, taken out (they are kept, as text, in what is stored)."""
+    text = _SCRIPT.sub(" ", text)
+    return _TAG.sub(" ", _PLACEHOLDER.sub(" ", text))
 
 
 STOPWORDS = frozenset(
@@ -121,7 +125,8 @@ class Unit:
     is_lead_in: bool = False  # "You will need:" or a table's header row
 
 
-def split_units(chunk: Chunk) -> list[Unit]:
+@lru_cache(maxsize=8192)
+def split_units(chunk: Chunk) -> tuple[Unit, ...]:
     """Sentences, list items and table rows of a chunk, in order.
 
     A table's first row is its header: it leads in the rows under it, and each row also
@@ -157,7 +162,7 @@ def split_units(chunk: Chunk) -> list[Unit]:
                     is_lead_in=not is_item and text.endswith(":"),
                 )
             )
-    return units
+    return tuple(units)
 
 
 @dataclass
@@ -189,6 +194,8 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
     query_set = {correct_spelling(t, vocabulary) for t in content_terms(question, locale)}
     if not query_set:
         return Composition([], [], 0.0)
+    if _MONEY_QUESTION.search(question):  # "cost", "price", "fee" and "charge" ask the same
+        query_set |= set(content_terms(" ".join(MONEY_WORDS), locale)) & vocabulary
 
     # Rarer terms among the candidate units weigh more (a local inverse document frequency).
     frequency = {t: sum(1 for u in candidates if t in u.terms) for t in query_set}
@@ -207,7 +214,9 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
             overlap += bonus / 2
         return overlap / math.sqrt(1 + len(unit.terms) / 12)
 
-    scored = sorted(((score(u), i) for i, u in enumerate(candidates)), reverse=True)
+    scored = sorted(
+        ((score(u), i) for i, u in enumerate(candidates)), key=lambda item: (-item[0], item[1])
+    )
     best = scored[0][0]
     if best <= 0:
         return Composition([], [], 0.0)
@@ -235,7 +244,7 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
         chunk = unit.chunk
         if chunk.id not in citation_of:
             citation_of[chunk.id] = len(citations)
-            url = f"{chunk.page_url}#{chunk.anchor}" if chunk.anchor else chunk.page_url
+            url = chunk.citation_url
             citations.append(
                 Citation(
                     url=url,

@@ -104,7 +104,7 @@ class Assistant:
             redactor=privacy,
             detector=privacy,
             rules=overrides.get("rules") or load_rules(settings.assistant_rules_path),
-            threshold=overrides.get("threshold", RELEVANCE_THRESHOLD),
+            threshold=overrides.get("threshold", settings.answer_threshold),
         )
         return cls(settings, sessions, pipeline)
 

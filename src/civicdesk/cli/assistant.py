@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +15,7 @@ from rich.progress import track
 from civicdesk.assistant.evaluation import read_golden, run_cases, score, to_markdown
 from civicdesk.assistant.public import public_reply
 from civicdesk.assistant.service import Assistant
-from civicdesk.cli.common import connected_engine, console, settings
+from civicdesk.cli.common import connected_engine, console, open_database, settings
 from civicdesk.cli.main import app
 from civicdesk.domain.inquiry import Channel
 from civicdesk.errors import ConfigError
@@ -20,10 +23,11 @@ from civicdesk.settings import Settings, load_settings
 from civicdesk.store import migrate
 
 
-def _assistant(current: Settings) -> Assistant:
-    engine = connected_engine(current)
-    migrate.upgrade(engine)
-    return Assistant.from_settings(current, engine)
+@contextmanager
+def _assistant(current: Settings) -> Iterator[Assistant]:
+    with open_database(current) as engine:
+        migrate.upgrade(engine)
+        yield Assistant.from_settings(current, engine)
 
 
 @app.command()
@@ -36,7 +40,8 @@ def ask(
     language: Annotated[str | None, typer.Option(help="Reply language: en or cy.")] = None,
 ) -> None:
     """Answer a question from the guidance, or say who will."""
-    reply = _assistant(settings()).ask(question, language=language, channel=Channel.CLI)
+    with _assistant(settings()) as assistant:
+        reply = assistant.ask(question, language=language, channel=Channel.CLI)
     if as_json:
         console.print_json(json.dumps(public_reply(reply, trace=show_trace)))
         return
@@ -82,9 +87,7 @@ def evaluate(
     configurations: dict[str, Settings] = {"current": settings()}
     if compare is not None:
         if not compare.exists():
-            raise ConfigError(f"comparison settings file {compare} does not exist.", code="E104")
-        import os
-
+            raise ConfigError(f"comparison settings file {compare} does not exist.", code="E105")
         previous = os.environ.get("CIVICDESK_CONFIG")
         os.environ["CIVICDESK_CONFIG"] = str(compare)
         try:
@@ -96,15 +99,55 @@ def evaluate(
                 os.environ["CIVICDESK_CONFIG"] = previous
     reports = {}
     for name, current in configurations.items():
-        assistant = _assistant(current)
-        results = run_cases(
-            assistant,
-            track(
-                cases, description=f"{name}: {len(cases)} cases", console=console, disable=as_json
-            ),
-        )
+        with _assistant(current) as assistant:
+            results = run_cases(
+                assistant,
+                track(
+                    cases,
+                    description=f"{name}: {len(cases)} cases",
+                    console=console,
+                    disable=as_json,
+                ),
+            )
         reports[name] = score(results)
     if as_json:
         console.print_json(json.dumps(reports if compare else reports["current"]))
     else:
         console.print(to_markdown(reports), markup=False, highlight=False)
+
+
+DEMO_SETTINGS = {
+    "CIVICDESK_ORGANISATION_NAME": "Aberwen County Council",
+    "CIVICDESK_SERVICE_NAME": "Ask Aberwen County Council",
+    "CIVICDESK_SERVICE_NAME_CY": "Gofyn i Gyngor Sir Aberwen",
+    "CIVICDESK_CONTACT_EMAIL": "digital@aberwen.gov.uk",
+}
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port; default from settings.")] = None,
+) -> None:
+    """Create the database, load the sample council's guidance, and serve the site."""
+    from civicdesk.cli.main import serve
+    from civicdesk.knowledge import ingest_paths, sample_council_path
+
+    defaults = Settings.model_fields
+    chosen = settings()
+    for name, value in DEMO_SETTINGS.items():
+        field = name.removeprefix("CIVICDESK_").lower()
+        if getattr(chosen, field) == defaults[field].default:  # not set by file or environment
+            os.environ[name] = value
+    current = settings()
+    engine = connected_engine(current)
+    migrate.upgrade(engine)
+    try:
+        report = ingest_paths(current, engine, [sample_council_path()], actor="demo")
+    finally:
+        engine.dispose()
+    console.print(
+        f"Sample guidance for {current.organisation_name}: {report.added} pages added, "
+        f"{report.updated} updated, {report.unchanged} unchanged."
+    )
+    serve(host=host, port=port, workers=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -10,11 +11,11 @@ from typing import Annotated
 import typer
 
 from civicdesk import __version__
-from civicdesk.cli.common import connected_engine, console, fail, settings
+from civicdesk.cli.common import console, fail, open_database, settings
 from civicdesk.errors import AuditChainBroken, CivicdeskError, ConfigError
 from civicdesk.settings import config_path
 from civicdesk.store import migrate
-from civicdesk.store.audit import verify_chain
+from civicdesk.store.audit import Anchor, check_anchors, read_head
 from civicdesk.store.engine import make_sessionmaker
 
 app = typer.Typer(
@@ -57,16 +58,20 @@ def init(
         console.print(f"Keeping the existing settings file {path}.")
     else:
         secret = secrets.token_urlsafe(48)
-        path.write_text(
-            "# civicdesk settings; every setting is described in docs/settings.md\n"
-            f'secret_key = "{secret}"\n'
-        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 from the start, so the secret is never readable by others, even briefly.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(
+                "# civicdesk settings; every setting is described in docs/settings.md\n"
+                f'secret_key = "{secret}"\n'
+            )
         path.chmod(0o600)
         console.print(f"Wrote {path} with a new secret key.")
     current = settings()
     current.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = connected_engine(current)
-    revision = migrate.upgrade(engine)
+    with open_database(current) as engine:
+        revision = migrate.upgrade(engine)
     console.print(f"Database ready at revision {revision}; data folder {current.data_dir}.")
 
 
@@ -76,14 +81,15 @@ def serve(
         str | None, typer.Option(help="Address to bind; default from settings.")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port; default from settings.")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the web application."""
     import uvicorn
 
     current = settings()
     current.check_safe_to_run()
-    engine = connected_engine(current)
-    migrate.upgrade(engine)
+    with open_database(current) as engine:
+        migrate.upgrade(engine)
     bind_host = host or current.host
     bind_port = port or current.port
     console.print(f"civicdesk is serving at http://{bind_host}:{bind_port}/")
@@ -94,6 +100,7 @@ def serve(
         port=bind_port,
         log_config=None,
         proxy_headers=True,
+        workers=workers,
     )
 
 
@@ -116,24 +123,57 @@ def db_upgrade(
 ) -> None:
     """Apply database migrations."""
     current = settings()
-    engine = connected_engine(current)
-    now = migrate.upgrade(engine, revision)
+    with open_database(current) as engine:
+        now = migrate.upgrade(engine, revision)
     console.print(f"Database at revision {now}.")
 
 
+def _parse_anchor(text: str) -> Anchor:
+    try:
+        return Anchor.parse(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchors: Annotated[
+        list[Anchor] | None,
+        typer.Option(
+            "--anchor",
+            parser=_parse_anchor,
+            metavar="SEQ:HASH",
+            help="An event recorded earlier by `civicdesk audit head`; repeatable.",
+        ),
+    ] = None,
+) -> None:
     """Exit 0 when the audit chain is intact; exit 1 naming the first broken event."""
     current = settings()
-    engine = connected_engine(current)
-    with make_sessionmaker(engine)() as session:
-        report = verify_chain(session)
+    with open_database(current) as engine, make_sessionmaker(engine)() as session:
+        report = check_anchors(session, anchors or [])
     if not report.ok:
         fail(
             AuditChainBroken(report.describe() + ".", hint="Investigate before trusting the log."),
             1,
         )
     console.print(report.describe())
+
+
+@audit_app.command("head")
+def audit_head(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the last event as SEQ:HASH, to keep outside the database as an anchor."""
+    current = settings()
+    with open_database(current) as engine, make_sessionmaker(engine)() as session:
+        head = read_head(session)
+    if as_json:
+        view = {"seq": head.seq, "hash": head.hash, "anchor": str(head)} if head else None
+        console.print_json(json.dumps(view))
+    elif head is None:
+        console.print("The audit trail is empty: there is no head to anchor yet.")
+    else:
+        console.print(str(head), highlight=False)
 
 
 def _register_parts() -> None:
@@ -153,8 +193,17 @@ def run() -> None:
         app()
     except CivicdeskError as error:
         fail(error)
-    except FileNotFoundError as error:
-        fail(ConfigError(f"file not found: {Path(error.filename or '')}.", hint="Check the path."))
+    except OSError as error:
+        # A folder or file named in settings that cannot be used (missing, a directory,
+        # not writable): one line naming it, not a traceback.
+        where = Path(error.filename) if error.filename else "a file"
+        fail(
+            ConfigError(
+                f"cannot use {where} ({error.strerror or error}).",
+                hint="Check the paths in the settings file and CIVICDESK_* variables, "
+                "and their permissions.",
+            )
+        )
 
 
 _register_parts()

@@ -8,7 +8,12 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Section:
-    """A part of a page under one heading path, e.g. ("Eligibility", "If you rent")."""
+    """A part of a page under one heading path, e.g. ("Eligibility", "If you rent").
+
+    `anchor` locates the section from its page's URL: a fragment id ("eligibility",
+    "page=3"), or, for a part of a multi-page guide, a path below the page starting with "/"
+    ("/eligibility", "/eligibility#if-you-rent").
+    """
 
     heading_path: tuple[str, ...]
     text: str
@@ -43,6 +48,15 @@ class Chunk:
     @property
     def section(self) -> str:
         return " > ".join(self.heading_path)
+
+    @property
+    def citation_url(self) -> str:
+        """The link that opens this chunk's section (see Section.anchor)."""
+        if not self.anchor:
+            return self.page_url
+        if self.anchor.startswith("/"):
+            return self.page_url.rstrip("/") + self.anchor
+        return f"{self.page_url}#{self.anchor}"
 
 
 @dataclass(frozen=True)

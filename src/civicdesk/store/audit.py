@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicdesk.store.base import Base, utcnow
@@ -106,9 +108,10 @@ def record_event(
     for scrub in _scrubbers:
         body = scrub(body)
     encoded = canonical(body).decode()
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
+    head = _lock_head(session)
+    if head is None:
+        _create_head(session)
+        head = _lock_head(session)
     if head is None:
         head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
         session.add(head)
@@ -142,6 +145,32 @@ def record_event(
     return event
 
 
+def _lock_head(session: Session) -> AuditHead | None:
+    return session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+
+
+def _create_head(session: Session) -> None:
+    """Create the genesis head row once, even when several writers race to make the first event.
+
+    A plain INSERT would let two first writers both insert it and one fail; INSERT ... ON
+    CONFLICT DO NOTHING makes the loser wait for the winner and then lock the winner's row.
+    """
+    dialect = session.get_bind().dialect.name
+    values = {"id": 1, "seq": 0, "hash": GENESIS_HASH}
+    if dialect == "postgresql":
+        session.execute(
+            postgresql_insert(AuditHead).values(values).on_conflict_do_nothing(
+                index_elements=["id"]
+            )
+        )
+    elif dialect == "sqlite":
+        session.execute(
+            sqlite_insert(AuditHead).values(values).on_conflict_do_nothing(index_elements=["id"])
+        )
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """The result of verifying the chain."""
@@ -167,12 +196,22 @@ def verify_chain(session: Session) -> ChainReport:
 
 
 def verify_events(events: Iterable[AuditEvent], *, head_seq: int, head_hash: str) -> ChainReport:
+    """Check events in storage order; the first one that does not fit is named by its seq."""
     materialised = list(events)
     seqs_seen: set[int] = set()
     all_seqs = [e.seq for e in materialised]
     expected_seq = 1
     last_hash = GENESIS_HASH
+    hash_before_last: str | None = None
     for position, event in enumerate(materialised):
+        if event.prev_hash != last_hash and event.prev_hash == hash_before_last:
+            # This event is chained to the one two places back: the one between was slipped in.
+            return ChainReport(
+                False,
+                position - 1,
+                "it was inserted: the event after it is chained to the event before it",
+                materialised[position - 1].seq,
+            )
         recomputed = event_hash(
             seq=event.seq,
             occurred_at=event.occurred_at,
@@ -185,15 +224,20 @@ def verify_events(events: Iterable[AuditEvent], *, head_seq: int, head_hash: str
         )
         if recomputed != event.hash:
             return ChainReport(False, position, "its contents were edited", event.seq)
-        if event.seq in seqs_seen or (event.seq == expected_seq and event.prev_hash != last_hash):
+        if event.seq in seqs_seen:
             return ChainReport(
-                False,
-                position,
-                "it was inserted: it does not follow the event before it",
-                event.seq,
+                False, position, "it was inserted: its number is used twice", event.seq
             )
         if event.seq != expected_seq:
             later = all_seqs[position + 1 :]
+            if event.prev_hash == last_hash and event.seq not in later:
+                return ChainReport(
+                    False,
+                    position,
+                    f"it was inserted: it follows event {expected_seq - 1} "
+                    f"but is numbered {event.seq}",
+                    event.seq,
+                )
             if expected_seq in later or event.seq < expected_seq:
                 return ChainReport(
                     False,
@@ -207,7 +251,15 @@ def verify_events(events: Iterable[AuditEvent], *, head_seq: int, head_hash: str
                 f"event {expected_seq} before it was deleted",
                 event.seq,
             )
+        if event.prev_hash != last_hash:
+            return ChainReport(
+                False,
+                position,
+                "it was inserted: it does not follow the event before it",
+                event.seq,
+            )
         seqs_seen.add(event.seq)
+        hash_before_last = last_hash
         last_hash = event.hash
         expected_seq += 1
     count = len(materialised)
@@ -226,3 +278,58 @@ def verify_events(events: Iterable[AuditEvent], *, head_seq: int, head_hash: str
             head_seq + 1,
         )
     return ChainReport(True, count)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A (seq, hash) pair copied out of the database, written ``SEQ:HASH``.
+
+    The chain alone cannot catch someone with write access who rewrites every event and the
+    head; an anchor kept somewhere they cannot reach (a ticket, a signed email, another
+    organisation's log) can, because a rewritten chain no longer contains it.
+    """
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """Read ``SEQ:HASH``; raises ValueError with the reason when it is not one."""
+        seq_text, colon, digest = text.strip().partition(":")
+        digest = digest.lower()
+        if not colon or not seq_text.isdigit() or int(seq_text) < 1:
+            raise ValueError(f"{text!r} is not SEQ:HASH, for example 42:{GENESIS_HASH[:8]}...")
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"{text!r} does not end in a 64-character SHA-256 hex digest")
+        return cls(int(seq_text), digest)
+
+
+def read_head(session: Session) -> Anchor | None:
+    """The chain's last event as an anchor to keep outside the database; None when empty."""
+    head = session.get(AuditHead, 1)
+    if head is None or head.seq == 0:
+        return None
+    return Anchor(head.seq, head.hash)
+
+
+def check_anchors(session: Session, anchors: Iterable[Anchor]) -> ChainReport:
+    """Verify the chain, then that it still holds every anchored event unchanged."""
+    report = verify_chain(session)
+    if not report.ok:
+        return report
+    for anchor in sorted(anchors, key=lambda a: a.seq):
+        stored = session.execute(
+            select(AuditEvent.hash).where(AuditEvent.seq == anchor.seq)
+        ).scalar_one_or_none()
+        if stored != anchor.hash:
+            found = "is missing" if stored is None else "has a different hash"
+            return ChainReport(
+                False,
+                report.events,
+                f"the anchor {anchor} names it but it {found}: the chain was rewritten",
+                anchor.seq,
+            )
+    return report

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicdesk.errors import StorageError
@@ -26,7 +26,17 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    try:
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        # Not a URL at all, or one for a database civicdesk has no driver for.
+        reason = str(exc).splitlines()[0]
+        raise StorageError(
+            f"database_url is not a database URL civicdesk can use ({reason}).",
+            hint="Set CIVICDESK_DATABASE_URL to postgresql://USER:PASSWORD@HOST:5432/NAME, "
+            "or leave it unset to use the embedded SQLite database.",
+            code="E202",
+        ) from None
 
 
 def _tune_sqlite(engine: Engine) -> None:

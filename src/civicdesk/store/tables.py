@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from civicdesk.store.audit import AuditEvent, AuditHead
 from civicdesk.store.base import Base
+from civicdesk.store.inquiries import InquiryRow
+from civicdesk.store.knowledge import ChunkRow, KnowledgeStateRow, PageRow  # noqa: F401
 
 metadata = Base.metadata
 
-__all__ = ["AuditEvent", "AuditHead", "Base", "metadata"]
+__all__ = ["AuditEvent", "AuditHead", "Base", "InquiryRow", "metadata"]

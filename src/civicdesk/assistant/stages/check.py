@@ -34,12 +34,17 @@ class Span(Protocol):
     @property
     def type(self) -> str: ...
 
+    @property
+    def start(self) -> int: ...
+
 
 class Detector(Protocol):
     def detect(self, text: str) -> Sequence[Span]: ...
 
 
 class Check:
+    """Runs the detector once over the whole answer and maps what it finds back to parts."""
+
     name = "check"
     always = False
 
@@ -49,25 +54,47 @@ class Check:
     def __call__(self, context: InquiryContext) -> Verdict:
         if not context.parts:
             return Verdict("nothing_to_check")
-        sources = {hit.url: [c.chunk.text for c in hit.chunks] for hit in context.hits}
+        sources: dict[str, list[str]] = {}
+        for hit in [*context.hits, *context.fallback_hits]:
+            for chunk_hit in hit.chunks:
+                sources.setdefault(chunk_hit.chunk.citation_url, []).append(chunk_hit.chunk.text)
+        flagged = self._parts_with_identifiers(context.parts)
         kept: list[AnswerPart] = []
         unsupported = leaked = 0
-        for part in context.parts:
+        for number, part in enumerate(context.parts):
             citation = context.citations[part.citation]
-            page_url = citation.url.split("#", 1)[0]
-            if not any(part.text in text for text in sources.get(page_url, [])):
+            if not any(part.text in text for text in sources.get(citation.url, [])):
                 unsupported += 1
                 continue
-            if self.detector is not None and any(
-                span.type in PERSONAL_IDENTIFIERS for span in self.detector.detect(part.text)
-            ):
+            if number in flagged:
                 leaked += 1
                 continue
             kept.append(part)
-        context.parts = kept
         context.answer = render_answer(kept)
+        used = sorted({part.citation for part in kept})
+        renumber = {old: new for new, old in enumerate(used)}
+        context.citations = [context.citations[old] for old in used]
+        context.parts = [
+            AnswerPart(p.text, renumber[p.citation], p.is_list_item) for p in kept
+        ]
         verdict = "pass" if not (unsupported or leaked) else "dropped"
         return Verdict(
             verdict,
             {"unsupported": unsupported, "personal_data": leaked, "kept": len(kept)},
         )
+
+    def _parts_with_identifiers(self, parts: Sequence[AnswerPart]) -> set[int]:
+        if self.detector is None or not parts:
+            return set()
+        starts: list[int] = []
+        offset = 0
+        for part in parts:
+            starts.append(offset)
+            offset += len(part.text) + 1
+        text = "\n".join(part.text for part in parts)
+        flagged: set[int] = set()
+        for span in self.detector.detect(text):
+            if span.type not in PERSONAL_IDENTIFIERS:
+                continue
+            flagged.add(max(i for i, s in enumerate(starts) if s <= span.start))
+        return flagged

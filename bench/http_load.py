@@ -1,0 +1,255 @@
+"""Answers through HTTP under a steady load, against a bare FastAPI endpoint in the same run.
+
+    .venv/bin/python bench/http_load.py [--rate 100] [--seconds 60] [--workers 2]
+
+Starts `civicdesk serve` on a free loopback port with the GOV.UK pages ingested into a
+temporary folder, sends POST /api/v1/inquiries at a fixed rate (questions from
+questions-train.jsonl, in turn) for the given time, then checks that every inquiry was
+stored. Then does the same against a bare FastAPI endpoint and prints both side by side,
+with the server's memory. Traffic goes only to 127.0.0.1; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "govuk"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Run:
+    name: str
+    sent: int
+    ok: int
+    errors: int
+    latencies: list[float]
+    seconds: float
+    rss_mb: float
+
+    def p(self, q: float) -> float:
+        ordered = sorted(self.latencies) or [0.0]
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {url} did not start")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn workers), from /proc."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for each in pids:
+        status = Path(f"/proc/{each}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+async def load(
+    url: str, questions: list[str], rate: float, seconds: float, connections: int = 64
+) -> tuple[int, int, int, list[float], float]:
+    """Send POSTs at a fixed rate over keep-alive connections; a small raw HTTP/1.1 client,
+    because a general-purpose async client costs more CPU than the server under test."""
+    host, port_path = url.removeprefix("http://").split(":", 1)
+    port, path = port_path.split("/", 1)
+    bodies = [json.dumps({"text": q}).encode() for q in questions]
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    next_request = 0
+    start = time.perf_counter()
+
+    async def connection() -> None:
+        nonlocal next_request
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while next_request < total:
+                number = next_request
+                next_request += 1
+                delay = start + number / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                body = bodies[number % len(bodies)]
+                sent_at = time.perf_counter()
+                writer.write(
+                    f"POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                await writer.drain()
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                if status_line.split()[1:2] == [b"200"]:
+                    counts["ok"] += 1
+                    latencies.append((time.perf_counter() - sent_at) * 1000)
+                else:
+                    counts["errors"] += 1
+        except (OSError, asyncio.IncompleteReadError, IndexError):
+            counts["errors"] += 1
+        finally:
+            writer.close()
+
+    await asyncio.wait_for(
+        asyncio.gather(*(connection() for _ in range(connections))), timeout=seconds + 120
+    )
+    elapsed = time.perf_counter() - start
+    return total, counts["ok"], counts["errors"], latencies, elapsed
+
+
+def serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not (DATA / "pages.json").exists():
+        print(f"../shared/data is absent ({DATA}): nothing to measure.")
+        return 0
+    rows = [json.loads(line) for line in (DATA / "questions-train.jsonl").open()]
+    questions = [f"{r['scenario']} {r['question']}".strip() for r in rows]
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "CIVICDESK_DATA_DIR": folder,
+            "CIVICDESK_CONFIG": str(Path(folder) / "none.toml"),
+            "CIVICDESK_LOG_LEVEL": "WARNING",
+        }
+        subprocess.run(
+            [BIN / "civicdesk", "db", "upgrade"], env=env, check=True, capture_output=True
+        )
+        subprocess.run(
+            [BIN / "civicdesk", "ingest", str(DATA / "pages.json")],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        port = free_port()
+        server = serve(
+            [str(BIN / "civicdesk"), "serve", "--port", str(port), "--workers", str(args.workers)],
+            env,
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/healthz")
+            url = f"http://127.0.0.1:{port}/api/v1/inquiries"
+            asyncio.run(load(url, questions[:10], 10, 2))  # warm every worker
+            sent, ok, errors, latencies, elapsed = asyncio.run(
+                load(url, questions, args.rate, args.seconds)
+            )
+            runs.append(
+                Run("civicdesk", sent, ok, errors, latencies, elapsed, tree_rss_mb(server.pid))
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        with sqlite3.connect(Path(folder) / "civicdesk.db") as db:
+            stored = db.execute("SELECT count(*) FROM inquiries WHERE channel = 'api'").fetchone()[
+                0
+            ]
+            unfinished = db.execute(
+                "SELECT count(*) FROM inquiries WHERE status != 'completed'"
+            ).fetchone()[0]
+
+        port = free_port()
+        bare = serve(
+            [
+                str(BIN / "uvicorn"),
+                "bare_app:app",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--app-dir",
+                str(ROOT / "bench"),
+            ],
+            env,
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/docs")
+            url = f"http://127.0.0.1:{port}/api/v1/inquiries"
+            asyncio.run(load(url, questions[:10], 10, 2))
+            sent_b, ok_b, errors_b, lat_b, elapsed_b = asyncio.run(
+                load(url, questions, args.rate, args.seconds)
+            )
+            runs.append(
+                Run("bare FastAPI", sent_b, ok_b, errors_b, lat_b, elapsed_b, tree_rss_mb(bare.pid))
+            )
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+
+    print(
+        f"\n{args.rate:.0f} requests/s for {args.seconds:.0f} s, {args.workers} workers, loopback\n"
+    )
+    print("| server | sent | 200 OK | errors | answered/s | p50 ms | p95 ms | p99 ms | RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for run in runs:
+        print(
+            f"| {run.name} | {run.sent} | {run.ok} | {run.errors} | {run.ok / run.seconds:.1f} | "
+            f"{statistics.median(run.latencies or [0]):.1f} | {run.p(0.95):.1f} | "
+            f"{run.p(0.99):.1f} | {run.rss_mb:.0f} |"
+        )
+    if len(runs) == 2 and runs[1].latencies:
+        ratio = runs[0].p(0.95) / max(runs[1].p(0.95), 0.001)
+        print(f"\np95 ratio civicdesk / bare FastAPI: {ratio:.1f}x")
+    print(
+        f"inquiries stored: {stored} (sent {runs[0].sent} + 20 to warm up); "
+        f"not completed: {unfinished}"
+    )
+    print("targets: >= 100 answered/s, p95 < 200 ms, no errors, every inquiry stored, RSS < 400 MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
