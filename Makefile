@@ -69,6 +69,7 @@ pytest: install browsers
 test: install browsers lint typecheck contracts pytest
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=4000, ge=100, description="Longest question accepted, in characters."
     )
+    phase: Literal["", "alpha", "beta"] = Field(
+        default="", description="Shows the phase banner (alpha or beta) with a feedback link."
+    )
     assets_dir: Path | None = Field(
         default=None,
         description="Built GOV.UK Frontend assets; unset uses the copy built by `make assets`.",

@@ -33,6 +33,7 @@ class InquiryContext:
     parts: list[AnswerPart] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
     relevance: float = 0.0
+    generated: bool = False  # True when a model, not the extractive composer, wrote the answer
     answer: str = ""
     outcome: Outcome | None = None
     confidence: float = 0.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -66,7 +65,15 @@ def complete_inquiry(session: Session, reply: AssistantReply, *, needs_person: b
         "help_lines": [asdict(line) for line in reply.help_lines],
         "guidance_language": reply.guidance_language,
     }
-    trace = [json.loads(json.dumps(asdict(record), default=str)) for record in reply.trace]
+    trace = [
+        {
+            "stage": record.stage,
+            "verdict": record.verdict,
+            "duration_ms": record.duration_ms,
+            "detail": record.detail,
+        }
+        for record in reply.trace
+    ]
     session.execute(
         update(InquiryRow)
         .where(InquiryRow.reference == reply.reference)

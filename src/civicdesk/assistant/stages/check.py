@@ -58,7 +58,9 @@ class Check:
         for hit in [*context.hits, *context.fallback_hits]:
             for chunk_hit in hit.chunks:
                 sources.setdefault(chunk_hit.chunk.citation_url, []).append(chunk_hit.chunk.text)
-        flagged = self._parts_with_identifiers(context.parts)
+        # Extractive parts are the body's own published words (checked verbatim below), so
+        # only generated text is searched for personal identifiers.
+        flagged = self._parts_with_identifiers(context.parts) if context.generated else set()
         kept: list[AnswerPart] = []
         unsupported = leaked = 0
         for number, part in enumerate(context.parts):

@@ -1,0 +1,18 @@
+"""Every router the web app serves, in order. Add a part's router by appending it here.
+
+Routes are written once at their English path; ``/cy/...`` reaches the same handler in Welsh
+(see civicdesk.web.i18n).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from civicdesk.web.routes import api, citizen, health, pages
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    pages.router,
+    citizen.router,
+    api.router,
+]
