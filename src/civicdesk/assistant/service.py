@@ -92,10 +92,10 @@ class Assistant:
         """The real assistant: the knowledge index, the privacy engine and the routing rules."""
         from civicdesk.knowledge import load_retriever
         from civicdesk.language.detect import warm_up
-        from civicdesk.privacy import PrivacyEngine
+        from civicdesk.privacy import install
 
         sessions = make_sessionmaker(engine)
-        privacy = PrivacyEngine.from_settings(settings)
+        privacy = install(settings)  # also redacts every log line and audit payload
         warm_up()
         pipeline = build_pipeline(
             settings,
