@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
+from privacy_types import Found
 
 from civicdesk.privacy import PrivacyEngine
 from civicdesk.privacy.rules import PrivacyRules
-
-Found = Callable[[str], list[tuple[str, str]]]
 
 
 @pytest.fixture(scope="session")

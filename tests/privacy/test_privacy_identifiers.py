@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from privacy_types import Found
 
 from civicdesk.privacy import PrivacyEngine
 from civicdesk.privacy.normalise import normalise
-from conftest import Found
 
 ZW = "\u200b"
 CASES: list[tuple[str, list[tuple[str, str]]]] = [

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import Found
+from privacy_types import Found
 
 PEOPLE: list[tuple[str, list[tuple[str, str]]]] = [
     ("Hello, my name is Aisha Khan.", [("PERSON", "Aisha Khan")]),

@@ -7,17 +7,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import track
 
-from civicdesk.assistant.evaluation import read_golden, run_cases, score, to_markdown
-from civicdesk.assistant.public import public_reply
-from civicdesk.assistant.service import Assistant
 from civicdesk.cli.common import connected_engine, console, open_database, settings
 from civicdesk.cli.main import app
 from civicdesk.domain.inquiry import Channel
+
+if TYPE_CHECKING:
+    from civicdesk.assistant.service import Assistant
 from civicdesk.errors import ConfigError
 from civicdesk.settings import Settings, load_settings
 from civicdesk.store import migrate
@@ -25,6 +25,8 @@ from civicdesk.store import migrate
 
 @contextmanager
 def _assistant(current: Settings) -> Iterator[Assistant]:
+    from civicdesk.assistant.service import Assistant
+
     with open_database(current) as engine:
         migrate.upgrade(engine)
         yield Assistant.from_settings(current, engine)
@@ -40,6 +42,8 @@ def ask(
     language: Annotated[str | None, typer.Option(help="Reply language: en or cy.")] = None,
 ) -> None:
     """Answer a question from the guidance, or say who will."""
+    from civicdesk.assistant.public import public_reply
+
     with _assistant(settings()) as assistant:
         reply = assistant.ask(question, language=language, channel=Channel.CLI)
     if as_json:
@@ -83,6 +87,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Run a golden set through the real pipeline and report quality and latency."""
+    from civicdesk.assistant.evaluation import read_golden, run_cases, score, to_markdown
+
     cases = read_golden(golden)
     configurations: dict[str, Settings] = {"current": settings()}
     if compare is not None:

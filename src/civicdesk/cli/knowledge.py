@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,8 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from civicdesk.cli.common import connected_engine, console, err_console, settings
 from civicdesk.cli.main import app
 from civicdesk.errors import ConfigError
-from civicdesk.knowledge import IngestReport, ingest_paths, sample_council_path
 from civicdesk.store import migrate
+
+if TYPE_CHECKING:
+    from civicdesk.knowledge import IngestReport
 
 
 @app.command()
@@ -26,6 +28,8 @@ def ingest(
     ] = False,
 ) -> None:
     """Add or update guidance pages; unchanged pages are skipped, bad files reported."""
+    from civicdesk.knowledge import ingest_paths, sample_council_path
+
     sources = list(paths or [])
     if sample:
         sources.append(sample_council_path())

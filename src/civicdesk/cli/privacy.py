@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -13,7 +13,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from civicdesk.cli.common import err_console, settings
 from civicdesk.cli.main import app
 from civicdesk.errors import CivicdeskError
-from civicdesk.privacy import PrivacyEngine
+
+if TYPE_CHECKING:
+    from civicdesk.privacy import PrivacyEngine
 
 
 class RedactInputError(CivicdeskError):
@@ -88,6 +90,8 @@ def redact(
     ] = False,
 ) -> None:
     """Remove personal data (names, addresses, NI and NHS numbers, ...) from text."""
+    from civicdesk.privacy import PrivacyEngine
+
     engine = PrivacyEngine.from_settings(settings())
     if file is None:
         failed = redact_stream(engine, sys.stdin, sys.stdout, jsonl=jsonl)

@@ -38,7 +38,7 @@ class Persist:
                     "reasons": list(reply.reasons),
                     "confidence": reply.confidence,
                     "language": reply.language,
-                    "citations": [c.url for c in reply.citations],
+                    "citations": len(reply.citations),
                     "removed_data_types": list(reply.removed_data_types),
                     "needs_person": context.needs_person,
                 },
