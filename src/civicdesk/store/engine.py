@@ -22,7 +22,9 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
-            **kwargs,
+            # One connection per process: threads queue for it in Python instead of meeting
+            # SQLite's busy handler, which sleeps for whole milliseconds when writers collide.
+            **({"pool_size": 1, "max_overflow": 0, "pool_timeout": 60} | kwargs),
         )
         _tune_sqlite(engine)
         return engine
