@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from civicdesk import logging as civic_logging
@@ -42,7 +42,23 @@ class PayloadScrubber:
         self.engine = engine
 
     def __call__(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        # One detection over every string first: most payloads hold none, and then no string
+        # needs redacting one by one.
+        strings = list(_strings(payload))
+        if not strings or not self.engine.detect("\n".join(strings)):
+            return dict(payload)
         return {key: _scrub(value, self.engine) for key, value in payload.items()}
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def install(settings: Settings, engine: PrivacyEngine | None = None) -> PrivacyEngine:

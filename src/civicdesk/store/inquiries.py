@@ -6,7 +6,18 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicdesk.domain.inquiry import AssistantReply
@@ -39,21 +50,21 @@ class InquiryRow(Base):
 
 def create_inquiry(
     session: Session, *, reference: str, channel: str, text: str, removed_data_types: list[str]
-) -> InquiryRow:
-    row = InquiryRow(
-        reference=reference,
-        channel=channel,
-        status=STATUS_RECEIVED,
-        text=text,
-        removed_data_types=removed_data_types,
-        reasons=[],
-        trace=[],
-        needs_person=False,
-        created_at=utcnow(),
+) -> None:
+    """Store an inquiry as it arrives (its text already redacted)."""
+    session.execute(
+        insert(InquiryRow).values(
+            reference=reference,
+            channel=channel,
+            status=STATUS_RECEIVED,
+            text=text,
+            removed_data_types=removed_data_types,
+            reasons=[],
+            trace=[],
+            needs_person=False,
+            created_at=utcnow(),
+        )
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def complete_inquiry(session: Session, reply: AssistantReply, *, needs_person: bool) -> None:
