@@ -24,7 +24,7 @@ GUIDE_ITEM = {
             {
                 "title": "Overview",
                 "slug": "overview",
-                "body": "<p>You can take 52 weeks.</p><h2 id=\"leave\">Leave</h2>"
+                "body": '<p>You can take 52 weeks.</p><h2 id="leave">Leave</h2>'
                 "<ul><li>26 weeks ordinary leave</li><li>26 weeks additional leave</li></ul>",
             },
             {
@@ -122,8 +122,10 @@ def test_pdf_with_outline(tmp_path: Path) -> None:
     pdf = canvas.Canvas(str(path))
     pdf.setTitle("Housing allocation policy")
     for number, (heading, line) in enumerate(
-        [("Who can apply", "Anyone over 16 can join the housing register."),
-         ("Priority bands", "Band A is for people who are homeless.")]
+        [
+            ("Who can apply", "Anyone over 16 can join the housing register."),
+            ("Priority bands", "Band A is for people who are homeless."),
+        ]
     ):
         pdf.bookmarkPage(f"p{number}")
         pdf.addOutlineEntry(heading, f"p{number}", level=0)
@@ -200,3 +202,13 @@ def test_discover_walks_folders_recursively(guidance_folder: Path) -> None:
     ]
     with pytest.raises(SourceUnreadable, match="does not exist"):
         discover([guidance_folder / "missing"])
+
+
+def test_folder_documents_are_not_guidance(tmp_path: Path) -> None:
+    from civicdesk.knowledge.sources import discover
+
+    (tmp_path / "README.md").write_text("# About this folder\n")
+    (tmp_path / "LICENSE.txt").write_text("licence")
+    (tmp_path / "bins.md").write_text("# Bins\n\nBins are collected weekly.\n")
+    assert [p.name for p in discover([tmp_path])] == ["bins.md"]
+    assert [p.name for p in discover([tmp_path / "README.md"])] == ["README.md"]

@@ -33,8 +33,15 @@ class SourceUnreadable(CivicdeskError):
     code = "E601"
 
 
+FOLDER_DOCUMENTS = frozenset({"readme", "license", "licence", "changelog", "contributing"})
+
+
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Every supported file under the given files and folders, in a stable order."""
+    """Every supported file under the given files and folders, in a stable order.
+
+    In a folder, files that describe the folder itself (README, LICENCE, CHANGELOG ...) are
+    not guidance and are passed over; name one explicitly to ingest it.
+    """
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -42,7 +49,10 @@ def discover(paths: Iterable[Path]) -> list[Path]:
                 sorted(
                     p
                     for p in path.rglob("*")
-                    if p.is_file() and p.suffix.lower() in SUPPORTED and not p.name.startswith(".")
+                    if p.is_file()
+                    and p.suffix.lower() in SUPPORTED
+                    and not p.name.startswith(".")
+                    and p.stem.lower() not in FOLDER_DOCUMENTS
                 )
             )
         elif path.exists():
