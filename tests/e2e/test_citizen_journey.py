@@ -93,3 +93,11 @@ def test_asking_works_without_javascript(council_server: LiveServer, new_page: N
     )
     expect(page).not_to_have_title("owned")
     expect(page.locator("#answer")).to_be_visible()
+
+
+def test_api_documentation_passes_axe(
+    council_server: LiveServer, page: Page, axe_check: AxeCheck
+) -> None:
+    page.goto(council_server.url + "/api/docs")
+    expect(page.locator("h1")).to_contain_text("API documentation")
+    axe_check(page)

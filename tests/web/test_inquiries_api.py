@@ -140,3 +140,11 @@ def test_feedback_and_person(council: AppClient) -> None:
     status = council.get(f"/api/v1/inquiries/{reference}").json()
     assert status["needs_person"] is True and status["outcome"] == "handed_over"
     assert council.post("/inquiries/CD-0000-0000/person").status_code == 404
+
+
+def test_api_documentation_page(council: AppClient) -> None:
+    for path in ("/api/docs", "/cy/api/docs"):
+        page = council.get(path)
+        assert page.status_code == 200
+        assert "POST /api/v1/inquiries" in page.text
+        assert "GET /api/v1/inquiries/{reference}" in page.text

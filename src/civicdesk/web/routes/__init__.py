@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     pages.router,
     citizen.router,
     api.router,
+    api.docs_router,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from civicdesk.assistant.public import public_reply
@@ -13,6 +13,7 @@ from civicdesk.assistant.stages.intake import QuestionRejected
 from civicdesk.domain.inquiry import Channel
 from civicdesk.web.errors import api_error
 from civicdesk.web.routes.citizen import assistant_for
+from civicdesk.web.templating import render
 
 router = APIRouter(prefix="/api/v1", tags=["inquiries"])
 
@@ -106,3 +107,35 @@ def inquiry_status(request: Request, reference: Annotated[str, "reference"]) -> 
             completed_at=status.completed_at.isoformat() if status.completed_at else None,
         ).model_dump()
     )
+
+
+docs_router = APIRouter(include_in_schema=False)
+
+
+@docs_router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The API described for people: every operation in the OpenAPI description, on one page."""
+    spec = request.app.openapi()
+    operations = []
+    for path, methods in spec.get("paths", {}).items():
+        for method, operation in methods.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "request": _schema_name(body.get("schema", {})),
+                    "responses": [
+                        (code, answer.get("description", ""))
+                        for code, answer in operation.get("responses", {}).items()
+                    ],
+                }
+            )
+    return render(request, "api_docs.html", {"operations": operations, "spec": spec})
+
+
+def _schema_name(schema: dict[str, object]) -> str:
+    reference = schema.get("$ref")
+    return str(reference).rsplit("/", 1)[-1] if reference else ""
