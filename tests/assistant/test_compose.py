@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from civicdesk.assistant.compose import (
-    compose_extractive,
-    content_terms,
-    render_answer,
-    split_units,
-)
+from civicdesk.assistant.compose import compose_extractive, render_answer, split_units
+from civicdesk.assistant.terms import content_terms
 from civicdesk.domain.knowledge import Chunk, ChunkHit, PageHit
 
 PERMITS = Chunk(

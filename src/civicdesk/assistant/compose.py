@@ -13,58 +13,28 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import Stemmer
-
+from civicdesk.assistant.terms import (
+    FRAMING_WORDS,
+    MONEY,
+    MONEY_QUESTION,
+    MONEY_WORDS,
+    TIME,
+    TIME_QUESTION,
+    TIME_WORDS,
+    content_terms,
+    correct_spelling,
+    question_focus,
+)
 from civicdesk.domain.inquiry import AnswerPart, Citation
 from civicdesk.domain.knowledge import Chunk, PageHit
-from civicdesk.language.welsh import fold_mutation
 
 MAX_WORDS = 110
 MAX_UNITS = 5
 MAX_LIST_ITEMS = 8
 SNIPPET_CHARS = 240
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-Z0-9£])")
-_ANY_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]+>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.I | re.S)
-_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")
-_MONEY_QUESTION = re.compile(
-    r"\b(how much|cost|costs|price|fee|fees|charge|charges|pay|faint|cost|pris|ffi)\b", re.I
-)
-_MONEY = re.compile(r"£\s?\d|\b\d+(?:\.\d\d)?\s?(?:pounds|pence|p)\b|\bfree\b|\bam ddim\b", re.I)
-_TIME_QUESTION = re.compile(
-    r"\b(when|how long|how often|what time|what day|deadline|pryd|pa mor hir)\b", re.I
-)
-_TIME = re.compile(
-    r"\b(\d{1,2}(?::\d\d)?\s?(?:am|pm)|\d+\s(?:working\s)?(?:days?|weeks?|months?|years?|hours?)|"
-    r"every|each|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
-    r"march|april|may|june|july|august|september|october|november|december|bob|dydd|diwrnod)\b",
-    re.I,
-)
-TIME_WORDS = (
-    "long",
-    "often",
-    "quick",
-    "quickly",
-    "soon",
-    "time",
-    "day",
-    "week",
-    "deadline",
-    "when",
-)
-# Words that frame a question rather than say what it is about; they do not count against
-# the guidance when it lacks them ("how does the process work", "I got a ticket yesterday").
-FRAMING_WORDS = frozenset(
-    """work works working process happen happens happened meant mean means put yesterday today
-    tonight tomorrow ago last next small little big back stop anything something someone
-    thing things way ways able possible sure okay ok exactly actually basically
-    bit lot lots""".split()
-)
-MONEY_WORDS = ("cost", "costs", "price", "fee", "charge", "pay", "faint", "pris", "ffi", "tâl")
 NAVIGATION_HEADINGS = frozenset(
     {
         "related guidance",
@@ -74,43 +44,6 @@ NAVIGATION_HEADINGS = frozenset(
         "cysylltiedig",
     }
 )
-
-
-def without_placeholders(text: str) -> str:
-    """The words a citizen asked with: redaction placeholders such as <UK_NINO>, and any
-    HTML tags or scripts pasted in, taken out (they are kept, as text, in what is stored)."""
-    text = _SCRIPT.sub(" ", text)
-    return _TAG.sub(" ", _PLACEHOLDER.sub(" ", text))
-
-
-STOPWORDS = frozenset(
-    """a about above after again all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is
-    it its itself just me more most my myself no nor not now of off on once only or other our
-    ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we
-    were what when where which while who whom why will with would you your yours yourself
-    yourselves get got want need please tell know like im ive dont cant much many also
-    whats hows wheres whens whos wasnt isnt didnt havent hasnt werent cant wont couldnt
-    shouldnt wouldnt aint arent doesnt yr y
-    mae sut beth pryd ble pam fy dy ei ein eich eu gyda yn i o am ar gan wedi bod oes ydw ydy
-    hoffwn gallaf alla chi fi""".split()
-)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def content_terms(text: str, locale: str = "en") -> list[str]:
-    """Words that carry meaning: English stemmed, Welsh with its mutations folded."""
-    words = [w.lower().replace("’", "'") for w in _WORD.findall(without_placeholders(text))]
-    kept = [w for w in words if w not in STOPWORDS and len(w) > 1]
-    if locale.startswith("cy"):
-        return [fold_mutation(w.replace("'", "")) for w in kept]
-    return [str(s) for s in _stemmer().stemWords(kept)]
 
 
 @dataclass(frozen=True)
@@ -194,7 +127,7 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
     query_set = {correct_spelling(t, vocabulary) for t in content_terms(question, locale)}
     if not query_set:
         return Composition([], [], 0.0)
-    if _MONEY_QUESTION.search(question):  # "cost", "price", "fee" and "charge" ask the same
+    if MONEY_QUESTION.search(question):  # "cost", "price", "fee" and "charge" ask the same
         query_set |= set(content_terms(" ".join(MONEY_WORDS), locale)) & vocabulary
 
     # Rarer terms among the candidate units weigh more (a local inverse document frequency).
@@ -202,15 +135,15 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
     weight = {t: math.log(1 + len(candidates) / (1 + frequency[t])) for t in query_set}
 
     # What kind of answer is wanted: an amount of money, or a time or interval.
-    wants_money = bool(_MONEY_QUESTION.search(question))
-    wants_time = bool(_TIME_QUESTION.search(question))
+    wants_money = bool(MONEY_QUESTION.search(question))
+    wants_time = bool(TIME_QUESTION.search(question))
     bonus = max(weight.values()) if weight else 0.0
 
     def score(unit: Unit) -> float:
         overlap = sum(weight[t] for t in unit.terms & query_set)
-        if overlap and wants_money and _MONEY.search(unit.text):
+        if overlap and wants_money and MONEY.search(unit.text):
             overlap += bonus
-        if overlap and wants_time and _TIME.search(unit.text):
+        if overlap and wants_time and TIME.search(unit.text):
             overlap += bonus / 2
         return overlap / math.sqrt(1 + len(unit.terms) / 12)
 
@@ -257,20 +190,6 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
     return Composition(parts, citations, relevance)
 
 
-def question_focus(question: str) -> str:
-    """The part of a message that asks: the last sentence with a question mark, or the last
-    sentence, widened to the one before when it is too short to stand alone."""
-    sentences = [s.strip() for s in _ANY_SENTENCE.split(question) if s.strip()]
-    if len(sentences) <= 1:
-        return question
-    asking = [i for i, s in enumerate(sentences) if s.endswith("?")]
-    last = asking[-1] if asking else len(sentences) - 1
-    first = last
-    while first > 0 and len(set(content_terms(" ".join(sentences[first : last + 1])))) < 3:
-        first -= 1
-    return " ".join(sentences[first : last + 1])
-
-
 def answerability(
     question: str, pages: list[PageHit], candidates: list[Unit], vocabulary: set[str]
 ) -> float:
@@ -296,50 +215,15 @@ def answerability(
         evidence |= set(content_terms(" ".join(chunk_hit.chunk.heading_path), top.locale))
         evidence |= set(content_terms(chunk_hit.chunk.text, top.locale))
         texts.append(chunk_hit.chunk.text)
-    if _MONEY_QUESTION.search(question) and any(_MONEY.search(t) for t in texts):
+    if MONEY_QUESTION.search(question) and any(MONEY.search(t) for t in texts):
         # "How much do you charge" is answered by an amount, whatever word the page uses.
         evidence |= set(content_terms(" ".join(MONEY_WORDS), top.locale))
-    if _TIME_QUESTION.search(question) and any(_TIME.search(t) for t in texts):
+    if TIME_QUESTION.search(question) and any(TIME.search(t) for t in texts):
         evidence |= set(content_terms(" ".join(TIME_WORDS), top.locale))
     n = len(candidates) or 1
     weight = {t: math.log(1 + n / (1 + sum(1 for u in candidates if t in u.terms))) for t in focus}
     total = sum(weight.values()) or 1.0
     return round(sum(weight[t] for t in focus & evidence) / total, 4)
-
-
-def correct_spelling(term: str, vocabulary: set[str]) -> str:
-    """A misspelt term ("recyl", "colect") replaced by the vocabulary term one edit away.
-
-    Only terms of five letters or more are corrected, and only to a term that starts with
-    the same letter, so short words and names are left alone.
-    """
-    if term in vocabulary or len(term) < 5:
-        return term
-    limit = 2 if len(term) >= 9 else 1
-    best: str | None = None
-    for candidate in vocabulary:
-        if candidate[0] != term[0] or abs(len(candidate) - len(term)) > limit:
-            continue
-        if _edit_distance(term, candidate, limit) <= limit and (best is None or candidate < best):
-            best = candidate
-    return best or term
-
-
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance, giving up once it passes `limit`."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
 
 
 def _complete_lists(candidates: list[Unit], chosen: set[int]) -> None:

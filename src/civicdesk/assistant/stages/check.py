@@ -76,9 +76,7 @@ class Check:
         used = sorted({part.citation for part in kept})
         renumber = {old: new for new, old in enumerate(used)}
         context.citations = [context.citations[old] for old in used]
-        context.parts = [
-            AnswerPart(p.text, renumber[p.citation], p.is_list_item) for p in kept
-        ]
+        context.parts = [AnswerPart(p.text, renumber[p.citation], p.is_list_item) for p in kept]
         verdict = "pass" if not (unsupported or leaked) else "dropped"
         return Verdict(
             verdict,

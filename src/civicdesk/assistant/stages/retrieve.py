@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from civicdesk.assistant.compose import without_placeholders
 from civicdesk.assistant.context import InquiryContext, Verdict
+from civicdesk.assistant.terms import without_placeholders
 from civicdesk.domain.knowledge import PageHit
 
 CHUNKS_PER_PAGE = 6  # the composer picks sentences from these, so it sees a page whole
