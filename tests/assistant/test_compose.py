@@ -84,4 +84,4 @@ def test_no_terms_no_answer() -> None:
 
 
 def test_content_terms_drop_stop_words_and_stem() -> None:
-    assert content_terms("When are the black bins collected?") == ["black", "bin", "collect"]
+    assert content_terms("When are the black bins collected?") == ("black", "bin", "collect")

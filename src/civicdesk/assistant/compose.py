@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from civicdesk.assistant.terms import (
@@ -56,6 +56,12 @@ class Unit:
     is_list_item: bool
     terms: frozenset[str]
     is_lead_in: bool = False  # "You will need:" or a table's header row
+    has_money: bool = field(init=False)  # names an amount ("£45", "free")
+    has_time: bool = field(init=False)  # names a time or interval ("every 2 weeks", "Monday")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_money", bool(MONEY.search(self.text)))
+        object.__setattr__(self, "has_time", bool(TIME.search(self.text)))
 
 
 @lru_cache(maxsize=8192)
@@ -141,9 +147,9 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
 
     def score(unit: Unit) -> float:
         overlap = sum(weight[t] for t in unit.terms & query_set)
-        if overlap and wants_money and MONEY.search(unit.text):
+        if overlap and wants_money and unit.has_money:
             overlap += bonus
-        if overlap and wants_time and TIME.search(unit.text):
+        if overlap and wants_time and unit.has_time:
             overlap += bonus / 2
         return overlap / math.sqrt(1 + len(unit.terms) / 12)
 

@@ -109,8 +109,8 @@ class Rule:
     def __init__(self, spec: RuleSpec, help_lines: dict[str, HelpLineSpec]) -> None:
         self.name = spec.name
         self.action = spec.action
-        self._patterns = [re.compile(p) for p in spec.patterns]
-        self._unless = [re.compile(p) for p in spec.unless]
+        self._patterns = _combined(spec.patterns)
+        self._unless = _combined(spec.unless)
         self._help_lines = [help_lines[key] for key in spec.help_lines]
         self._destination = spec.destination
 
@@ -124,6 +124,19 @@ class Rule:
         if self._destination is not None:
             lines.append(self._destination.localised(language))
         return tuple(lines)
+
+
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+
+
+def _combined(patterns: list[str]) -> list[re.Pattern[str]]:
+    """One alternation for a rule's patterns (one search instead of many), unless a pattern
+    refers back to its own groups, which an alternation would renumber."""
+    if not patterns:
+        return []
+    if any(_BACKREFERENCE.search(p) for p in patterns):
+        return [re.compile(p) for p in patterns]
+    return [re.compile("|".join(f"(?:{p})" for p in patterns))]
 
 
 class RuleMatch:

@@ -83,13 +83,17 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
-def content_terms(text: str, locale: str = "en") -> list[str]:
-    """Words that carry meaning: English stemmed, Welsh with its mutations folded."""
+@lru_cache(maxsize=16384)
+def content_terms(text: str, locale: str = "en") -> tuple[str, ...]:
+    """Words that carry meaning: English stemmed, Welsh with its mutations folded.
+
+    Cached: guidance sentences and the fixed word lists are analysed again and again.
+    """
     words = [w.lower().replace("’", "'") for w in WORD.findall(without_placeholders(text))]
     kept = [w for w in words if w not in STOPWORDS and len(w) > 1]
     if locale.startswith("cy"):
-        return [fold_mutation(w.replace("'", "")) for w in kept]
-    return [str(s) for s in _stemmer().stemWords(kept)]
+        return tuple(fold_mutation(w.replace("'", "")) for w in kept)
+    return tuple(str(s) for s in _stemmer().stemWords(kept))
 
 
 def question_focus(question: str) -> str:
@@ -110,14 +114,15 @@ def correct_spelling(term: str, vocabulary: set[str]) -> str:
     """A misspelt term ("recyl", "colect") replaced by the vocabulary term one edit away.
 
     Only terms of five letters or more are corrected, and only to a term that starts with
-    the same letter, so short words and names are left alone.
+    the same two letters, so short words and names are left alone (and the search stays
+    small).
     """
-    if term in vocabulary or len(term) < 5:
+    if term in vocabulary or len(term) < 5 or not term.isalpha():
         return term
     limit = 2 if len(term) >= 9 else 1
     best: str | None = None
     for candidate in vocabulary:
-        if candidate[0] != term[0] or abs(len(candidate) - len(term)) > limit:
+        if candidate[:2] != term[:2] or abs(len(candidate) - len(term)) > limit:
             continue
         if _edit_distance(term, candidate, limit) <= limit and (best is None or candidate < best):
             best = candidate
