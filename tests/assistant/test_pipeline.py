@@ -206,3 +206,35 @@ def test_deployment_rules_file_is_used(council: tuple[Settings, Engine], tmp_pat
         settings.model_copy(update={"assistant_rules_path": rules}), engine
     )
     assert custom.ask("when are black bins collected?").reasons == ("handover:bins_team",)
+
+
+def test_guidance_ingested_while_running_is_found(tmp_path: Path) -> None:
+    from civicdesk.assistant.service import FreshRetriever
+    from civicdesk.knowledge import ingest_paths
+    from civicdesk.store import migrate
+    from civicdesk.store.engine import make_engine
+
+    settings = Settings(data_dir=tmp_path / "data", environment="test")
+    engine = make_engine(settings)
+    migrate.upgrade(engine)
+    first = tmp_path / "bins.md"
+    first.write_text(
+        "---\ntitle: Bins\nurl: https://example.gov.uk/bins\n---\n# Bins\n\n"
+        "Black bins are collected every two weeks.\n"
+    )
+    ingest_paths(settings, engine, [first])
+    assistant = Assistant.from_settings(
+        settings, engine, retriever=FreshRetriever(settings, engine, interval=0.0)
+    )
+    question = "When does the allotment waiting list open?"
+    assert assistant.ask(question).outcome is Outcome.HANDED_OVER
+    later = tmp_path / "allotments.md"
+    later.write_text(
+        "---\ntitle: Allotments\nurl: https://example.gov.uk/allotments\n---\n"
+        "# Allotments\n\nThe allotment waiting list opens every April.\n"
+    )
+    ingest_paths(settings, engine, [later])
+    reply = assistant.ask(question)
+    assert reply.outcome is Outcome.ANSWERED
+    assert reply.citations[0].url.startswith("https://example.gov.uk/allotments")
+    engine.dispose()

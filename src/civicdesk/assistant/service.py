@@ -6,6 +6,7 @@ Web routes, CLI commands and the evaluation harness all call this one object.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from civicdesk.assistant.stages.receive import Receive
 from civicdesk.assistant.stages.retrieve import Retrieve, Retriever
 from civicdesk.assistant.stages.route import Route
 from civicdesk.domain.inquiry import AssistantReply, Channel, Outcome
+from civicdesk.domain.knowledge import PageHit
 from civicdesk.settings import Settings
 from civicdesk.store.audit import record_event
 from civicdesk.store.engine import make_sessionmaker, session_scope
@@ -79,6 +81,36 @@ def build_pipeline(
     return Pipeline(stages)
 
 
+class FreshRetriever:
+    """The knowledge index, checked again for new guidance at most every `interval` seconds.
+
+    `load_retriever` compares the database's knowledge fingerprint with the loaded index (one
+    small query) and rebuilds only when guidance changed, so a server sees pages ingested
+    while it runs without a restart.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine, interval: float = 5.0) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._interval = interval
+        self._current = self._load()
+        self._checked = time.monotonic()
+
+    def search(
+        self, query: str, *, k: int = 5, locale: str | None = None, chunks_per_page: int = 3
+    ) -> list[PageHit]:
+        now = time.monotonic()
+        if now - self._checked >= self._interval:
+            self._checked = now
+            self._current = self._load()
+        return self._current.search(query, k=k, locale=locale, chunks_per_page=chunks_per_page)
+
+    def _load(self) -> Retriever:
+        from civicdesk.knowledge import load_retriever
+
+        return load_retriever(self._settings, self._engine)
+
+
 class Assistant:
     def __init__(
         self, settings: Settings, sessions: sessionmaker[Session], pipeline: Pipeline
@@ -90,7 +122,6 @@ class Assistant:
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine, **overrides: Any) -> Assistant:
         """The real assistant: the knowledge index, the privacy engine and the routing rules."""
-        from civicdesk.knowledge import load_retriever
         from civicdesk.language.detect import warm_up
         from civicdesk.privacy import install
 
@@ -100,7 +131,7 @@ class Assistant:
         pipeline = build_pipeline(
             settings,
             sessions,
-            retriever=overrides.get("retriever") or load_retriever(settings, engine),
+            retriever=overrides.get("retriever") or FreshRetriever(settings, engine),
             redactor=privacy,
             detector=privacy,
             rules=overrides.get("rules") or load_rules(settings.assistant_rules_path),
