@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         description="Answerability below which a question is handed to a person rather than "
         "answered from guidance (0 to 1).",
     )
+    rate_limit_per_minute: int = Field(
+        default=20,
+        ge=0,
+        description="Questions one client address may send a minute, per web worker; 0 turns "
+        "the limit off.",
+    )
+    rate_limit_burst: int = Field(
+        default=10, ge=1, description="Questions one client may send at once before the limit."
+    )
     max_question_chars: int = Field(
         default=4000, ge=100, description="Longest question accepted, in characters."
     )

@@ -86,6 +86,7 @@ def live_settings(data_dir: Path, **overrides: Any) -> Settings:
         "data_dir": data_dir,
         "environment": "test",
         "secret_key": LIVE_SECRET,
+        "rate_limit_per_minute": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -46,6 +46,7 @@ def web_settings_for(tmp_path: Path, **overrides: Any) -> Settings:
         "environment": "test",
         "secret_key": TEST_SECRET,
         "log_format": "json",
+        "rate_limit_per_minute": 0,  # tests send many questions; test_rate_limit turns it on
     }
     values.update(overrides)
     return Settings(**values)

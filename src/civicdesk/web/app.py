@@ -21,6 +21,7 @@ from civicdesk.web.errors import (
     validation_exception_handler,
 )
 from civicdesk.web.i18n import LanguagePrefixMiddleware
+from civicdesk.web.rate_limit import RateLimitMiddleware
 from civicdesk.web.request_log import RequestLogMiddleware
 from civicdesk.web.routes import ROUTERS
 from civicdesk.web.security import SecurityHeadersMiddleware
@@ -58,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: a request passes RequestLog, SecurityHeaders, ErrorPage,
     # BodySizeLimit and LanguagePrefix, in that order, before reaching a route.
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+    )
     app.add_middleware(LanguagePrefixMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ErrorPageMiddleware)

@@ -28,6 +28,7 @@ log = get_logger("civicdesk.web")
 PAGES = {
     404: "errors/404.html",
     413: "errors/413.html",
+    429: "errors/429.html",
     500: "errors/500.html",
 }
 
