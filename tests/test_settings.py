@@ -191,3 +191,22 @@ def test_get_settings_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
         assert first.service_name == "First"
     finally:
         get_settings.cache_clear()
+
+
+def test_a_mistyped_environment_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from civicdesk.errors import ConfigError
+    from civicdesk.settings import load_settings
+
+    monkeypatch.setenv("CIVICDESK_DATABSE_URL", "postgresql://x@localhost/db")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert raised.value.code == "E106"
+    assert "CIVICDESK_DATABSE_URL" in str(raised.value)
+    assert "Did you mean CIVICDESK_DATABASE_URL?" in str(raised.value)
+
+
+def test_config_and_test_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from civicdesk.settings import load_settings
+
+    monkeypatch.setenv("CIVICDESK_TEST_SOMETHING", "1")
+    assert load_settings().environment == "development"

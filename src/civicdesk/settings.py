@@ -6,8 +6,10 @@ variables, then ``civicdesk.toml`` (or the file named by ``CIVICDESK_CONFIG``), 
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -217,8 +219,29 @@ def _mask_url_password(url: str) -> str:
     return f"{scheme}://{user}{':********' if colon else ''}@{host}"
 
 
+ENVIRONMENT_NAMES_NOT_SETTINGS = frozenset({"CIVICDESK_CONFIG"})
+
+
+def check_environment_names(environ: Mapping[str, str]) -> None:
+    """Refuse a CIVICDESK_* variable that names no setting: a typo would silently do nothing."""
+    known = {f"CIVICDESK_{name.upper()}" for name in Settings.model_fields}
+    for name in sorted(environ):
+        if not name.startswith("CIVICDESK_") or name in known:
+            continue
+        if name in ENVIRONMENT_NAMES_NOT_SETTINGS or name.startswith("CIVICDESK_TEST_"):
+            continue
+        guess = difflib.get_close_matches(name, sorted(known), n=1)
+        raise ConfigError(
+            f"the environment variable {name} is not a civicdesk setting.",
+            hint=(f"Did you mean {guess[0]}? " if guess else "")
+            + "See docs/settings.md for every setting.",
+            code="E106",
+        )
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning every failure into one ConfigError line."""
+    check_environment_names(os.environ)
     path = config_path()
     if path.exists():
         try:
