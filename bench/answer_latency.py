@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from civicdesk.assistant.evaluation import percentile
 from civicdesk.assistant.service import Assistant
 from civicdesk.domain.inquiry import Channel
 from civicdesk.knowledge import ingest_paths, load_retriever
@@ -29,11 +30,6 @@ from civicdesk.store.engine import make_engine
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "govuk"
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import synthesise_chunks  # noqa: E402
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def timed_answers(assistant: Assistant, questions: list[str]) -> list[float]:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from civicdesk.assistant.evaluation import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "govuk"
 BIN = Path(sys.executable).parent
@@ -43,8 +45,7 @@ class Run:
     rss_mb: float
 
     def p(self, q: float) -> float:
-        ordered = sorted(self.latencies) or [0.0]
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+        return percentile(self.latencies, q)
 
 
 def free_port() -> int:
@@ -141,8 +142,33 @@ async def load(
     return total, counts["ok"], counts["errors"], latencies, elapsed
 
 
-def serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def measure(
+    name: str,
+    command: list[str],
+    ready_path: str,
+    env: dict[str, str],
+    questions: list[str],
+    args: argparse.Namespace,
+) -> Run:
+    """Start a server on a free port, warm every worker, load it, and stop it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}{ready_path}")
+        url = f"http://127.0.0.1:{port}/api/v1/inquiries"
+        asyncio.run(load(url, questions[:10], 10, 2))  # warm every worker
+        sent, ok, errors, latencies, elapsed = asyncio.run(
+            load(url, questions, args.rate, args.seconds)
+        )
+        return Run(name, sent, ok, errors, latencies, elapsed, tree_rss_mb(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main() -> int:
@@ -174,24 +200,16 @@ def main() -> int:
             check=True,
             capture_output=True,
         )
-        port = free_port()
-        server = serve(
-            [str(BIN / "civicdesk"), "serve", "--port", str(port), "--workers", str(args.workers)],
-            env,
+        runs.append(
+            measure(
+                "civicdesk",
+                [str(BIN / "civicdesk"), "serve", "--workers", str(args.workers)],
+                "/healthz",
+                env,
+                questions,
+                args,
+            )
         )
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/healthz")
-            url = f"http://127.0.0.1:{port}/api/v1/inquiries"
-            asyncio.run(load(url, questions[:10], 10, 2))  # warm every worker
-            sent, ok, errors, latencies, elapsed = asyncio.run(
-                load(url, questions, args.rate, args.seconds)
-            )
-            runs.append(
-                Run("civicdesk", sent, ok, errors, latencies, elapsed, tree_rss_mb(server.pid))
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         with sqlite3.connect(Path(folder) / "civicdesk.db") as db:
             stored = db.execute("SELECT count(*) FROM inquiries WHERE channel = 'api'").fetchone()[
                 0
@@ -199,36 +217,9 @@ def main() -> int:
             unfinished = db.execute(
                 "SELECT count(*) FROM inquiries WHERE status != 'completed'"
             ).fetchone()[0]
-
-        port = free_port()
-        bare = serve(
-            [
-                str(BIN / "uvicorn"),
-                "bare_app:app",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--app-dir",
-                str(ROOT / "bench"),
-            ],
-            env,
-        )
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/docs")
-            url = f"http://127.0.0.1:{port}/api/v1/inquiries"
-            asyncio.run(load(url, questions[:10], 10, 2))
-            sent_b, ok_b, errors_b, lat_b, elapsed_b = asyncio.run(
-                load(url, questions, args.rate, args.seconds)
-            )
-            runs.append(
-                Run("bare FastAPI", sent_b, ok_b, errors_b, lat_b, elapsed_b, tree_rss_mb(bare.pid))
-            )
-        finally:
-            bare.terminate()
-            bare.wait(timeout=30)
+        bare_app = [str(BIN / "uvicorn"), "bare_app:app", "--workers", str(args.workers)]
+        bare_app += ["--log-level", "warning", "--app-dir", str(ROOT / "bench")]
+        runs.append(measure("bare FastAPI", bare_app, "/docs", env, questions, args))
 
     print(
         f"\n{args.rate:.0f} requests/s for {args.seconds:.0f} s, {args.workers} workers, loopback\n"

@@ -6,6 +6,8 @@ so the CLI and the web shell can print a single clear line instead of a tracebac
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class CivicdeskError(Exception):
     """An error with a stable code and advice on what to do about it."""
@@ -22,6 +24,14 @@ class CivicdeskError(Exception):
     def __str__(self) -> str:
         text = f"{self.code}: {self.message}"
         return f"{text} {self.hint}" if self.hint else text
+
+
+def describe_validation(exc: ValidationError, whole: str = "file") -> str:
+    """Every problem pydantic found, as "where: what" joined by "; ", for one error line."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or whole}: {err['msg']}"
+        for err in exc.errors()
+    )
 
 
 class ConfigError(CivicdeskError):

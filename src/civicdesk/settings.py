@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from civicdesk.errors import ConfigError
+from civicdesk.errors import ConfigError, describe_validation
 
 DEV_SECRET = "development-only-secret-do-not-use"
 SUPPORTED_LANGUAGES = ("en", "cy")
@@ -256,12 +256,8 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
         raise ConfigError(
-            f"invalid settings ({problems}).",
+            f"invalid settings ({describe_validation(exc, 'settings')}).",
             hint=f"Check {path} and CIVICDESK_* environment variables; see docs/settings.md.",
             code="E103",
         ) from None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,7 +98,8 @@ def run_cases(assistant: Assistant, cases: Iterable[GoldenCase]) -> list[CaseRes
     return results
 
 
-def _percentile(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank q-quantile (0 for no values)."""
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -143,7 +143,7 @@ def score(results: Sequence[CaseResult]) -> dict[str, Any]:
         },
         "latency_ms": {
             "median": round(statistics.median(latencies), 2) if latencies else 0.0,
-            "p95": round(_percentile(latencies, 0.95), 2),
+            "p95": round(percentile(latencies, 0.95), 2),
         },
         "misses": [
             {"id": r.case.id, "expected": r.case.outcome, "got": r.outcome, "reasons": r.reasons}
@@ -189,7 +189,3 @@ def to_markdown(reports: dict[str, dict[str, Any]]) -> str:
                 for m in misses
             ]
     return "\n".join(lines)
-
-
-def outcome_counts(cases: Iterable[GoldenCase]) -> Counter[str]:
-    return Counter(case.outcome or "none" for case in cases)

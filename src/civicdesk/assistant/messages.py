@@ -19,10 +19,6 @@ def _catalogue() -> dict[str, dict[str, str]]:
     }
 
 
-def languages() -> tuple[str, ...]:
-    return tuple(_catalogue())
-
-
 def message(key: str, language: str, **values: str) -> str:
     """The message `key` in `language` (English when that language has no catalogue)."""
     catalogue = _catalogue()

@@ -26,10 +26,6 @@ class Pipeline:
     def __init__(self, stages: Sequence[Stage]) -> None:
         self.stages = list(stages)
 
-    @property
-    def names(self) -> list[str]:
-        return [stage.name for stage in self.stages]
-
     def run(self, context: InquiryContext) -> InquiryContext:
         received = False
         for stage in self.stages:

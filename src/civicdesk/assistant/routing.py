@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from civicdesk.domain.inquiry import HelpLine
-from civicdesk.errors import ConfigError
+from civicdesk.errors import ConfigError, describe_validation
 
 BUILT_IN_RULES = Path(__file__).parent / "rules" / "routing.yaml"
 
@@ -162,8 +162,6 @@ class RuleBook:
                     return RuleMatch(rule)
         return None
 
-    def names(self, action: Action) -> list[str]:
-        return [rule.name for rule in self._rules if rule.action is action]
 
 
 _QUOTES = str.maketrans(
@@ -204,11 +202,9 @@ def _load_rules_cached(source: str) -> RuleBook:
     try:
         return RuleBook(RulesFile.model_validate(raw))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
         raise ConfigError(
-            f"routing rules file {path} does not match the schema ({problems}).",
-            hint="See docs/routing-rules.md for the format.",
+            f"routing rules file {path} does not match the schema ({describe_validation(exc)}).",
+            hint="The built-in file's header and docs/adr/0041-routing-rules-as-data.md "
+            "describe the format.",
             code="E112",
         ) from None

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from civicdesk.errors import CivicdeskError
+from civicdesk.errors import CivicdeskError, describe_validation
 
 
 class PrivacyRulesError(CivicdeskError):
@@ -98,12 +98,9 @@ def parse_rules(raw: Any, *, source: str = "rules") -> PrivacyRules:
     try:
         return PrivacyRules.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
-            for err in exc.errors()
-        )
         raise PrivacyRulesError(
-            f"the privacy rules in {source} do not follow the schema ({problems}).",
+            f"the privacy rules in {source} do not follow the schema "
+            f"({describe_validation(exc)}).",
             hint="Fix the fields named; docs/adr/0031-privacy-rules.md shows the format.",
             code="E813",
         ) from None
