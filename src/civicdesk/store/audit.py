@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, select
+from sqlalchemy import Integer, String, Table, Text, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -77,7 +77,7 @@ def event_hash(
     payload: str,
     prev_hash: str,
 ) -> str:
-    fields = {
+    fields: dict[str, Any] = {
         "seq": seq,
         "occurred_at": occurred_at,
         "actor": actor,
@@ -112,43 +112,39 @@ def record_event(
     if head is None:
         _create_head(session)
         head = _lock_head(session)
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-    seq = head.seq + 1
-    occurred_at = utcnow().isoformat(timespec="microseconds")
-    digest = event_hash(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        payload=encoded,
-        prev_hash=head.hash,
-    )
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=occurred_at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        payload=encoded,
-        prev_hash=head.hash,
-        hash=digest,
-    )
-    session.add(event)
-    head.seq = seq
-    head.hash = digest
-    session.flush()
-    return event
+    fresh_head = head is None  # a database without ON CONFLICT: the first event makes the head
+    last_seq, last_hash = head or (0, GENESIS_HASH)
+    fields: dict[str, Any] = {
+        "seq": last_seq + 1,
+        "occurred_at": utcnow().isoformat(timespec="microseconds"),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "payload": encoded,
+        "prev_hash": last_hash,
+    }
+    digest = event_hash(**fields)
+    # Core statements, not the unit of work: every answer writes an event, and the ORM's
+    # identity map and flush cost more than the two statements themselves.
+    session.execute(_ADD_EVENT, {**fields, "hash": digest})
+    session.execute(_ADD_HEAD if fresh_head else _MOVE_HEAD, {"seq": fields["seq"], "hash": digest})
+    return AuditEvent(**fields, hash=digest)
 
 
-def _lock_head(session: Session) -> AuditHead | None:
-    return session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
+_EVENTS: Table = Base.metadata.tables["audit_events"]
+_HEAD: Table = Base.metadata.tables["audit_head"]
+# Built once; the values come as parameters, so each call skips building and caching a statement.
+_ADD_EVENT = insert(_EVENTS)
+_ADD_HEAD = insert(_HEAD).values(id=1)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == 1)
+
+
+def _lock_head(session: Session) -> tuple[int, str] | None:
+    row = session.execute(
+        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+    ).first()
+    return (row.seq, row.hash) if row is not None else None
 
 
 def _create_head(session: Session) -> None:
@@ -156,18 +152,17 @@ def _create_head(session: Session) -> None:
 
     A plain INSERT would let two first writers both insert it and one fail; INSERT ... ON
     CONFLICT DO NOTHING makes the loser wait for the winner and then lock the winner's row.
+    Another database gets its head row from the first event's own INSERT.
     """
     dialect = session.get_bind().dialect.name
     values = {"id": 1, "seq": 0, "hash": GENESIS_HASH}
     if dialect == "postgresql":
         session.execute(
-            postgresql_insert(AuditHead).values(values).on_conflict_do_nothing(
-                index_elements=["id"]
-            )
+            postgresql_insert(_HEAD).values(values).on_conflict_do_nothing(index_elements=["id"])
         )
     elif dialect == "sqlite":
         session.execute(
-            sqlite_insert(AuditHead).values(values).on_conflict_do_nothing(index_elements=["id"])
+            sqlite_insert(_HEAD).values(values).on_conflict_do_nothing(index_elements=["id"])
         )
 
 

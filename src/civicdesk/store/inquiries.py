@@ -13,7 +13,9 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    Table,
     Text,
+    bindparam,
     insert,
     select,
     update,
@@ -48,22 +50,30 @@ class InquiryRow(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# Core statements on the table: these run twice for every question, and the ORM's bulk
+# statement machinery costs more than the writes themselves.
+_INQUIRIES: Table = Base.metadata.tables["inquiries"]
+_ADD = insert(_INQUIRIES)
+_COMPLETE = update(_INQUIRIES).where(_INQUIRIES.c.reference == bindparam("ref"))
+
+
 def create_inquiry(
     session: Session, *, reference: str, channel: str, text: str, removed_data_types: list[str]
 ) -> None:
     """Store an inquiry as it arrives (its text already redacted)."""
     session.execute(
-        insert(InquiryRow).values(
-            reference=reference,
-            channel=channel,
-            status=STATUS_RECEIVED,
-            text=text,
-            removed_data_types=removed_data_types,
-            reasons=[],
-            trace=[],
-            needs_person=False,
-            created_at=utcnow(),
-        )
+        _ADD,
+        {
+            "reference": reference,
+            "channel": channel,
+            "status": STATUS_RECEIVED,
+            "text": text,
+            "removed_data_types": removed_data_types,
+            "reasons": [],
+            "trace": [],
+            "needs_person": False,
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -86,19 +96,19 @@ def complete_inquiry(session: Session, reply: AssistantReply, *, needs_person: b
         for record in reply.trace
     ]
     session.execute(
-        update(InquiryRow)
-        .where(InquiryRow.reference == reply.reference)
-        .values(
-            status=STATUS_COMPLETED,
-            language=reply.language,
-            outcome=reply.outcome.value,
-            confidence=reply.confidence,
-            reasons=list(reply.reasons),
-            answer=answer,
-            trace=trace,
-            needs_person=needs_person,
-            completed_at=utcnow(),
-        )
+        _COMPLETE,
+        {
+            "ref": reply.reference,
+            "status": STATUS_COMPLETED,
+            "language": reply.language,
+            "outcome": reply.outcome.value,
+            "confidence": reply.confidence,
+            "reasons": list(reply.reasons),
+            "answer": answer,
+            "trace": trace,
+            "needs_person": needs_person,
+            "completed_at": utcnow(),
+        },
     )
 
 
