@@ -83,8 +83,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port; default from settings.")] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the web application."""
-    import uvicorn
+    """Serve the web application (several workers share one loaded index)."""
+    from civicdesk.web.server import serve as run_server
 
     current = settings()
     current.check_safe_to_run()
@@ -93,15 +93,7 @@ def serve(
     bind_host = host or current.host
     bind_port = port or current.port
     console.print(f"civicdesk is serving at http://{bind_host}:{bind_port}/")
-    uvicorn.run(
-        "civicdesk.web.app:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        proxy_headers=True,
-        workers=workers,
-    )
+    run_server(current, host=bind_host, port=bind_port, workers=workers)
 
 
 @config_app.command("show")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse
 
 from civicdesk.assistant.service import Assistant
@@ -53,8 +53,15 @@ _lock = threading.Lock()
 
 
 def assistant_for(request: Request) -> Assistant:
-    """One assistant per app, built on first use (it loads the index and the privacy engine)."""
-    state = request.app.state
+    return assistant_of(request.app)
+
+
+def assistant_of(app: FastAPI) -> Assistant:
+    """One assistant per app, built on first use (it loads the index and the privacy engine).
+
+    `civicdesk serve` builds it before the first request (civicdesk.web.server).
+    """
+    state = app.state
     existing: Assistant | None = getattr(state, "assistant", None)
     if existing is not None:
         return existing
