@@ -84,6 +84,9 @@ def test_forked_workers_answer_store_and_stop_cleanly(
     served: tuple[str, Path, subprocess.Popen[bytes]],
 ) -> None:
     url, database, server = served
+    deadline = time.monotonic() + 30  # gunicorn forks its workers one after the other
+    while len(worker_pids(server.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert len(worker_pids(server.pid)) == 2
     references = []
     with httpx.Client(timeout=30) as client:
