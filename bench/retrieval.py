@@ -3,8 +3,10 @@
 Run from the repository root:  .venv/bin/python bench/retrieval.py [--large N]
 
 Reads ../shared/data/govuk (never copied into the repo). Questions are split by line order
-into a tuning half (odd lines) and a held-out half (even lines); the ranking parameters were
-chosen on the tuning half only, so the held-out figures are the honest ones.
+into a tuning half (odd lines) and a held-out half (even lines); the ranking parameters
+(RankingParameters in civicdesk/knowledge/index.py, including idf_saturation and
+title_share) and the choice of analysis (word forms, acronyms) were made on the tuning half
+only, so the held-out figures are the honest ones.
 """
 
 from __future__ import annotations

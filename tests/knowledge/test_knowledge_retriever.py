@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from civicdesk.domain.knowledge import Chunk
 from civicdesk.knowledge import ingest_paths, load_retriever
 from civicdesk.knowledge.index import build_index
 from civicdesk.knowledge.retriever import Retriever, index_root
@@ -187,3 +190,68 @@ def test_unmigrated_database_gives_one_clear_error(sqlite_settings: Settings) ->
             load_retriever(sqlite_settings, engine)
     finally:
         engine.dispose()
+
+
+def _esa_chunks() -> list[Chunk]:
+    return [
+        Chunk("e", "https://x/esa", "Employment and Support Allowance", ("Who can apply",),
+              "You can apply if illness or disability limits how much you can work.", "en"),
+        Chunk("r", "https://x/rates", "Benefit rates", ("April",),
+              "ESA and JSA rates change every April.", "en"),
+        Chunk("g", "https://x/words", "Words we use", ("Benefits",),
+              "Employment and Support Allowance (ESA) and Jobseeker's Allowance (JSA) are "
+              "benefits.", "en"),
+        Chunk("b", "https://x/bins", "Bins", ("Days",), "Bins are emptied every week.", "en"),
+    ]
+
+
+def test_an_acronym_finds_the_page_that_names_its_subject_only_in_full() -> None:
+    index = build_index(_esa_chunks(), fingerprint="t")
+    assert index.acronyms == {"ESA": "Employment and Support Allowance"}  # not "JA" for JSA
+    found = [hit.url for hit in index.search("Am I eligible for ESA?")]
+    assert found.index("https://x/esa") < found.index("https://x/rates")
+    # Lower-case "esa" is not how the guidance writes it, so it is only a word, found only
+    # where it is written.
+    found = [hit.url for hit in index.search("am i eligible for esa?")]
+    assert "https://x/esa" not in found and found[0] == "https://x/rates"
+
+
+def test_the_word_as_written_breaks_a_tie_between_relatives() -> None:
+    chunks = [
+        Chunk("a", "https://x/a", "Changes", (), "Your employment contract says when.", "en"),
+        Chunk("b", "https://x/b", "Changes", (), "Your employer contract says when.", "en"),
+    ]
+    index = build_index(chunks, fingerprint="t")
+    assert index.search("When do I tell my employer?", k=1)[0].url == "https://x/b"
+    assert index.search("Does my employment contract say?", k=1)[0].url == "https://x/a"
+
+
+def test_rarity_saturates_so_one_odd_story_word_weighs_little_more_than_a_few() -> None:
+    from civicdesk.knowledge.index import _page_idf
+
+    pages = 200
+    rows = np.arange(pages)
+    cols = np.array([0] + [1] * 3 + [2] * 20 + [3] * (pages - 24))  # on 1, 3, 20, 176 pages
+    idf = {
+        saturation: _page_idf((rows, cols), rows.astype(np.int32), (pages, 4), saturation)
+        for saturation in (0.5 / pages, 0.05)
+    }
+    textbook, saturated = idf[0.5 / pages], idf[0.05]
+    assert textbook[0] / textbook[1] > 1.15 > saturated[0] / saturated[1]
+    assert saturated[0] < math.log(1 + 1 / 0.05) < textbook[0]
+    assert list(saturated) == sorted(saturated, reverse=True)  # rarer still weighs more
+    assert saturated[3] == pytest.approx(textbook[3], rel=0.5)  # common words stay cheap
+
+
+def test_index_files_keep_the_acronyms_and_page_titles(tmp_path: Path) -> None:
+    from civicdesk.knowledge.index import load_index, save_index
+
+    built = build_index(_esa_chunks(), fingerprint="t")
+    save_index(built, tmp_path / "index")
+    loaded = load_index(tmp_path / "index")
+    assert loaded.acronyms == built.acronyms
+    assert loaded.title_weights is not None
+    query = "Am I eligible for ESA?"
+    assert [(h.url, h.score) for h in loaded.search(query)] == [
+        (h.url, h.score) for h in built.search(query)
+    ]

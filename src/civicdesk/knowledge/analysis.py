@@ -4,13 +4,19 @@ English text is lower-cased, stripped of stop words and stemmed with the Snowbal
 stemmer. Welsh text is lower-cased and stripped of Welsh stop words but never stemmed: the
 English stemmer would cut Welsh words wrongly and there is no Snowball stemmer for Welsh.
 A query is analysed with the analyser of every language it may be matched against.
+
+Two things help a citizen's wording meet the guidance's: every English word is also indexed
+as written ("=employer" beside "employ", which "employment" shares), so the citizen's own
+word counts more than a relative of it; and acronyms the guidance defines ("Employment and
+Support Allowance (ESA)") are spelled out when a question uses them.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import Stemmer
@@ -58,10 +64,28 @@ def _english_stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+def _english_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in ENGLISH_STOP_WORDS and len(w) < 40]
+
+
 def analyse_english(text: str) -> list[str]:
-    kept = [w for w in words(text) if w not in ENGLISH_STOP_WORDS and len(w) < 40]
-    stems: list[str] = _english_stemmer().stemWords(kept)
+    stems: list[str] = _english_stemmer().stemWords(_english_words(text))
     return stems
+
+
+def _english_stems_and_forms(text: str) -> tuple[list[str], list[str]]:
+    """Stems, and the words as written ("=employer", "=allowance").
+
+    The stem joins a word with its relatives, which finds more, but Snowball also merges
+    words that mean different things: "employer" and "employment" are both "employ",
+    "allowance" is "allow", "national" is "nation". Indexing the words as written as well
+    (a second, exact field, as search engines pair "text" with "text.exact") makes the
+    citizen's own word count twice and a relative once. Every word gets its form, not only
+    those stemming changed, so no word weighs double merely because Snowball trims it.
+    """
+    kept = _english_words(text)
+    stems: list[str] = _english_stemmer().stemWords(kept)
+    return stems, [f"={word}" for word in kept]
 
 
 def analyse_welsh(text: str) -> list[str]:
@@ -87,15 +111,92 @@ def index_terms(language: str, terms: list[str]) -> list[str]:
 
 
 def analyse_for_index(locale: str, text: str) -> list[str]:
-    """Index terms of a text: its analysed words and each pair of neighbours ("shared_parent").
+    """Index terms of a text: its analysed words, each pair of neighbours ("shared_parent")
+    and, in English, the words as written (see `_english_stems_and_forms`; `is_word_form`
+    tells these apart).
 
     Word pairs let a query that names a thing ("adoption pay", "tax credits") prefer passages
     that name it too, over passages that merely use both words somewhere.
     """
     language = language_of(locale)
-    terms = ANALYSERS[language](text)
+    if language == "en":
+        terms, forms = _english_stems_and_forms(text)
+    else:
+        terms, forms = ANALYSERS[language](text), []
     pairs = [f"{first}_{second}" for first, second in zip(terms, terms[1:], strict=False)]
-    return index_terms(language, terms + pairs)
+    return index_terms(language, terms + pairs + forms)
+
+
+def is_word_form(term: str) -> bool:
+    """True for a word-as-written term ("=employer") rather than a stem or a word pair."""
+    return term.startswith("=")
+
+
+_DEFINED = re.compile(r"\(([A-Z][A-Za-z]{1,7})\)")
+_ACRONYM = re.compile(r"\b[A-Z][A-Za-z]{1,7}\b")
+_LONG_WORD = re.compile(r"[^\W\d_]{3,}")
+_JOINING_WORDS = frozenset({"and", "of", "for", "the", "to", "in", "on", "a", "an", "&"})
+
+
+def _acronym_letters(acronym: str) -> str | None:
+    """The initials an acronym stands for ("HNDs" -> "hnd"); None if it is not one."""
+    stem = acronym[:-1] if acronym.endswith("s") and acronym[:-1].isupper() else acronym
+    return stem.lower() if sum(c.isupper() for c in stem) >= 2 else None
+
+
+def defined_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Acronyms the texts define, as written, with their long form ("ESA" -> "Employment and
+    Support Allowance"), read from "Long Form (ACRONYM)" where the initials match.
+
+    Only what the guidance itself spells out is used, so a body's own acronyms ("CTR" for
+    its Council Tax Reduction) work as well as national ones; when a text defines an
+    acronym in more than one way, the most frequent long form wins.
+    """
+    found: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for match in _DEFINED.finditer(text):
+            acronym = match.group(1)
+            letters = _acronym_letters(acronym)
+            if letters is None:
+                continue
+            before = text[max(0, match.start() - 120) : match.start()]
+            if before and not before[-1].isspace():
+                continue
+            candidates = before.split()[-8:]
+            for size in range(1, len(candidates) + 1):
+                tail = candidates[-size:]
+                if tail[0].lower() in _JOINING_WORDS:
+                    continue
+                content = "".join(w[0] for w in tail if w.lower() not in _JOINING_WORDS)
+                if letters in (content.lower(), "".join(w[0] for w in tail).lower()):
+                    found[(acronym, " ".join(tail))] += 1
+                    break
+    acronyms: dict[str, str] = {}
+    for (acronym, long_form), _ in found.most_common():
+        acronyms.setdefault(acronym, long_form)
+    return dict(sorted(acronyms.items()))
+
+
+def expand_acronyms(text: str, acronyms: dict[str, str]) -> str:
+    """The text with each defined acronym followed by its long form, in place, so the long
+    form's words count where the acronym stood (in the sentence that asks, say).
+
+    Only acronyms written exactly as the guidance writes them expand, and nothing expands
+    in a text written mostly in capitals, where "SEND" is more likely a shout than the
+    name of a service.
+    """
+    if not acronyms:
+        return text
+    long_words = _LONG_WORD.findall(text)
+    if len(long_words) >= 3 and sum(w.isupper() for w in long_words) * 2 > len(long_words):
+        return text
+
+    def spelled_out(match: re.Match[str]) -> str:
+        word = match.group(0)
+        long_form = acronyms.get(word)
+        return f"{word} ({long_form})" if long_form else word
+
+    return _ACRONYM.sub(spelled_out, text)
 
 
 def language_of(locale: str) -> str:

@@ -5,7 +5,10 @@ Each chunk is indexed with three fields: its text, its heading path, and its pag
 saturation (BM25F), so a query word in a heading or title counts more than one in running
 text, and every chunk carries its page's topic. The matrix holds the final per-term weight
 of every chunk, so a query is one sparse column slice and a sum. Pages score by their best
-chunk plus a share of their next best ones.
+chunk plus a share of their next best ones, plus a share of their title's own score (a third
+matrix, one row per page). IDF is counted over pages and saturates, so one odd word of a
+citizen's story cannot outvote the question; acronyms the guidance defines are spelled out
+in the query (see analysis.py).
 
 Within a page, chunks are ordered by a second matrix, `section_weights`, in which only the
 passage fields (text, headings) are length-normalised: the title is the same on every chunk
@@ -29,9 +32,15 @@ import numpy.typing as npt
 from scipy import sparse
 
 from civicdesk.domain.knowledge import Chunk, ChunkHit, PageHit
-from civicdesk.knowledge.analysis import analyse_for_index, language_of
+from civicdesk.knowledge.analysis import (
+    analyse_for_index,
+    defined_acronyms,
+    expand_acronyms,
+    is_word_form,
+    language_of,
+)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 CANDIDATE_CHUNKS = 1000
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 
@@ -49,6 +58,8 @@ class RankingParameters:
     next_share: float = 0.3
     query_tf_cap: float = 3.0
     question_weight: float = 1.5
+    idf_saturation: float = 0.05
+    title_share: float = 0.5
 
     def as_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.__dict__.items()}
@@ -63,8 +74,10 @@ class LexicalIndex:
     chunk_page: npt.NDArray[np.int32]
     page_urls: list[str]
     fingerprint: str
+    title_weights: sparse.csc_matrix
     parameters: RankingParameters = field(default_factory=RankingParameters)
     languages: frozenset[str] = frozenset({"en"})
+    acronyms: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._page_first_chunk: dict[int, Chunk] = {}
@@ -83,7 +96,10 @@ class LexicalIndex:
 
         Words of the sentences that ask (ending in "?") count `question_weight` times: a
         citizen's message often tells a story and then asks, and the ask names the topic.
+        Acronyms the guidance defines are spelled out first ("ESA" gains "Employment and
+        Support Allowance"), since a page may name its subject only in full.
         """
+        query = expand_acronyms(query, self.acronyms)
         languages = [language_of(locale)] if locale else sorted(self.languages)
         asked = " ".join(_QUESTION.findall(query))
         extra = self.parameters.question_weight - 1.0
@@ -101,21 +117,51 @@ class LexicalIndex:
             if term in self.vocabulary
         }
 
-    def _score(
-        self, matrix: sparse.csc_matrix, terms: dict[int, float], locale: str | None
+    def _product(
+        self, matrix: sparse.csc_matrix, terms: dict[int, float]
     ) -> npt.NDArray[np.float64]:
+        """Each row's score: its weights for the query's terms, times their capped counts."""
         columns = np.fromiter(terms.keys(), dtype=np.int64)
         counts = np.minimum(
             np.fromiter(terms.values(), dtype=np.float64), self.parameters.query_tf_cap
         )
-        scores: npt.NDArray[np.float64] = np.asarray(matrix[:, columns] @ counts).ravel()
+        return np.asarray(matrix[:, columns] @ counts, dtype=np.float64).ravel()
+
+    def _score(
+        self, matrix: sparse.csc_matrix, terms: dict[int, float], locale: str | None
+    ) -> npt.NDArray[np.float64]:
+        scores = self._product(matrix, terms)
         if locale:
             scores[self._chunk_language != language_of(locale)] = 0.0
         return scores
 
-    def _page_score(self, best_first: npt.NDArray[np.float64]) -> float:
-        """A page's best chunk plus a share of its next best: answering twice beats once."""
-        return float(best_first[0] + self.parameters.next_share * best_first[1:].sum())
+    def _title_scores(self, terms: dict[int, float]) -> npt.NDArray[np.float64]:
+        """Each page's BM25 score on its title and description alone.
+
+        Every chunk carries its page's title, but normalised by the chunk's length; scored
+        once per page, a title that names what is asked lifts the page as a whole, however
+        its text is cut into chunks.
+        """
+        return self._product(self.title_weights, terms)
+
+    def _page_scores(
+        self, order: npt.NDArray[np.int64], scores: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Each page's best chunk plus a share of its next best (answering twice beats once),
+        from the chunks in `order` (best first), one number per page of the index.
+        """
+        pages = self.chunk_page[order]
+        grouped = np.argsort(pages, kind="stable")  # by page, best chunk first within each
+        starts = np.flatnonzero(np.r_[True, np.diff(pages[grouped]) != 0])
+        sizes = np.diff(np.r_[starts, grouped.size])
+        rank = np.empty_like(grouped)
+        rank[grouped] = np.arange(grouped.size) - np.repeat(starts, sizes)
+        share = np.where(rank == 0, 1.0, self.parameters.next_share)
+        share[rank > self.parameters.next_chunks] = 0.0
+        return np.asarray(
+            np.bincount(pages, weights=share * scores[order], minlength=len(self.page_urls)),
+            dtype=np.float64,
+        )
 
     def search(
         self, query: str, *, k: int = 5, locale: str | None = None, chunks_per_page: int = 3
@@ -132,24 +178,23 @@ class LexicalIndex:
         if hit.size > pool:  # pages outside the best chunks cannot reach the top k
             hit = hit[np.argpartition(-scores[hit], pool)[:pool]]
         order = hit[np.argsort(-scores[hit], kind="stable")]
-        members: dict[int, list[int]] = {}
-        for chunk_index, page in zip(order.tolist(), self.chunk_page[order].tolist(), strict=True):
-            members.setdefault(page, []).append(chunk_index)
-        ranked = sorted(
-            (-self._page_score(scores[found[: self.parameters.next_chunks + 1]]), page)
-            for page, found in members.items()
-        )[:k]
+        candidates = np.unique(self.chunk_page[order])
+        totals = self._page_scores(order, scores)[candidates]
+        if self.parameters.title_share:
+            totals += self.parameters.title_share * self._title_scores(terms)[candidates]
+        best = np.lexsort((candidates, -totals))[:k]  # ties: the page indexed first
         section = self._score(self.section_weights, terms, locale)
         results: list[PageHit] = []
-        for negative, page in ranked:
-            found = sorted(members[page], key=lambda i: (-section[i], -scores[i]))
+        for page, total in zip(candidates[best].tolist(), totals[best].tolist(), strict=True):
+            members = order[self.chunk_page[order] == page].tolist()
+            found = sorted(members, key=lambda i: (-section[i], -scores[i]))
             first = self._page_first_chunk[page]
             results.append(
                 PageHit(
                     url=first.page_url,
                     title=first.page_title,
                     locale=first.locale,
-                    score=round(-negative, 6),
+                    score=round(total, 6),
                     chunks=tuple(
                         ChunkHit(self.chunks[i], round(float(section[i]), 6))
                         for i in found[:chunks_per_page]
@@ -192,11 +237,10 @@ def build_index(
     params = parameters or RankingParameters()
     fields = _FieldCounts(descriptions or {})
     vocabulary: dict[str, int] = {}
-    # Compact typed arrays: 100,000 chunks make ~15 million entries.
-    rows, cols = array("q"), array("q")
+    # Compact typed arrays: 100,000 chunks make ~25 million entries.
+    rows, cols = array("i"), array("i")
     values, passage_values, title_values = array("d"), array("d"), array("d")
     lengths = np.zeros(len(chunks))
-    passage_lengths = np.zeros(len(chunks))
     for row, chunk in enumerate(chunks):
         mixed: dict[str, float] = {}
         title = fields.title(chunk)
@@ -210,22 +254,35 @@ def build_index(
         title_part = [params.title_weight * title.get(term, 0) for term in mixed]
         passage = [tf - part for tf, part in zip(mixed.values(), title_part, strict=True)]
         lengths[row] = sum(mixed.values())
-        passage_lengths[row] = sum(passage)
         rows.extend([row] * len(mixed))
         cols.extend([vocabulary.setdefault(term, len(vocabulary)) for term in mixed])
         values.extend(mixed.values())
         passage_values.extend(passage)
         title_values.extend(title_part)
     shape = (len(chunks), len(vocabulary))
-    coordinates = (np.frombuffer(rows, dtype=np.int64), np.frombuffer(cols, dtype=np.int64))
+    coordinates = (np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32))
+    # Word forms rank pages (the employer's guide, not the employment one) but do not choose
+    # sections: within a page, "bins" against "bin" says nothing of which passage answers.
+    forms = np.array([is_word_form(term) for term in vocabulary], dtype=bool)[coordinates[1]]
+    passage_tf, title_tf = np.frombuffer(passage_values), np.frombuffer(title_values)
+    passage_tf[forms] = 0.0  # in place: these arrays are the largest the build makes
+    title_tf[forms] = 0.0
+    del forms
+    passage_lengths = np.asarray(
+        np.bincount(coordinates[0], weights=passage_tf, minlength=len(chunks)), dtype=np.float64
+    )
     page_urls = list(dict.fromkeys(c.page_url for c in chunks))
     page_of = {url: i for i, url in enumerate(page_urls)}
     chunk_page = np.array([page_of[c.page_url] for c in chunks], dtype=np.int32)
-    idf = _page_idf(coordinates, chunk_page, shape)
+    idf = _page_idf(coordinates, chunk_page, shape, params.idf_saturation)
     weights = _bm25_weights(np.frombuffer(values), coordinates, lengths, idf, params, shape)
+    first_chunks = {c.page_url: c for c in reversed(chunks)}
+    title_weights = _title_weights(
+        [fields.title(first_chunks[url]) for url in page_urls], vocabulary, idf, params
+    )
     section_weights = _bm25f_weights(
-        np.frombuffer(passage_values),
-        np.frombuffer(title_values),
+        passage_tf,
+        title_tf,
         coordinates,
         passage_lengths,
         idf,
@@ -240,20 +297,35 @@ def build_index(
         chunk_page=chunk_page,
         page_urls=page_urls,
         fingerprint=fingerprint,
+        title_weights=title_weights,
         parameters=params,
         languages=frozenset(language_of(c.locale) for c in chunks) or frozenset({"en"}),
+        acronyms=defined_acronyms(
+            [c.text for c in chunks]
+            + [f"{c.page_title}. {fields.descriptions.get(c.page_url, '')}"
+               for c in first_chunks.values()]
+        ),
     )
 
 
 def _page_idf(
-    coordinates: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    coordinates: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]],
     chunk_page: npt.NDArray[np.int32],
     shape: tuple[int, int],
+    saturation: float,
 ) -> npt.NDArray[np.float64]:
-    """IDF counted over pages: a word on every chunk of one long page is still rare.
+    """IDF counted over pages, saturating: a word on every chunk of one long page is still
+    rare, and a word on one page is not much rarer than one on a few.
 
     Counting documents as pages, not chunks, keeps a page's own topic words (which its title
     lends to all its chunks) from looking common just because the page is long.
+
+    Textbook BM25 adds 0.5 to the document frequency, so a word on 1 page of 157 weighs
+    1.7 times one on 10 pages. A citizen's story is full of words the guidance hardly
+    uses ("respite", "Malaysia"), and at that weight one of them outvotes the question.
+    Adding `saturation` × the number of pages instead makes rarity saturate: below about
+    that share of pages all words weigh alike (the weight tends to log(1 + 1/saturation)),
+    while common words are discounted as before, whatever the size of the corpus.
     """
     rows, cols = coordinates
     pages = int(chunk_page.max()) + 1 if chunk_page.size else 1
@@ -261,13 +333,29 @@ def _page_idf(
         (np.ones(rows.size), (chunk_page[rows], cols)), shape=(pages, shape[1])
     )  # duplicates (a term on several chunks of one page) are merged into one entry
     df = np.bincount(presence.indices, minlength=shape[1])
-    idf: npt.NDArray[np.float64] = np.log(1.0 + (pages - df + 0.5) / (df + 0.5))
+    prior = saturation * pages
+    idf: npt.NDArray[np.float64] = np.log(1.0 + (pages - df + prior) / (df + prior))
     return idf
+
+
+def _title_weights(
+    titles: list[Counter[str]],
+    vocabulary: dict[str, int],
+    idf: npt.NDArray[np.float64],
+    params: RankingParameters,
+) -> sparse.csc_matrix:
+    """BM25 weights of each page's title and description, one row per page."""
+    rows = [page for page, counts in enumerate(titles) for _ in counts]
+    cols = [vocabulary[term] for counts in titles for term in counts]
+    tf = np.array([count for counts in titles for count in counts.values()], dtype=np.float64)
+    lengths = np.array([sum(counts.values()) for counts in titles], dtype=np.float64)
+    coordinates = (np.array(rows, dtype=np.int32), np.array(cols, dtype=np.int32))
+    return _bm25_weights(tf, coordinates, lengths, idf, params, (len(titles), len(vocabulary)))
 
 
 def _bm25_weights(
     tf: npt.NDArray[np.float64],
-    coordinates: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    coordinates: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]],
     lengths: npt.NDArray[np.float64],
     idf: npt.NDArray[np.float64],
     params: RankingParameters,
@@ -276,7 +364,11 @@ def _bm25_weights(
     rows, cols = coordinates
     average = float(lengths.mean()) if lengths.size else 1.0
     norm = params.k1 * (1.0 - params.b + params.b * lengths / max(average, 1e-9))
-    weight = idf[cols] * tf * (params.k1 + 1.0) / (tf + norm[rows])
+    weight = norm[rows]  # then in place, one temporary at a time: there are millions
+    weight += tf
+    np.divide(tf, weight, out=weight)
+    weight *= idf[cols]
+    weight *= params.k1 + 1.0
     matrix = sparse.csc_matrix((weight, (rows, cols)), shape=shape)
     matrix.eliminate_zeros()
     return matrix
@@ -285,7 +377,7 @@ def _bm25_weights(
 def _bm25f_weights(
     passage_tf: npt.NDArray[np.float64],
     title_tf: npt.NDArray[np.float64],
-    coordinates: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    coordinates: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]],
     lengths: npt.NDArray[np.float64],
     idf: npt.NDArray[np.float64],
     params: RankingParameters,
@@ -299,8 +391,14 @@ def _bm25f_weights(
     rows, cols = coordinates
     average = float(lengths.mean()) if lengths.size else 1.0
     norm = 1.0 - params.b + params.b * lengths / max(average, 1e-9)
-    tf = passage_tf / norm[rows] + title_tf
-    weight = idf[cols] * tf * (params.k1 + 1.0) / (tf + params.k1)
+    tf = norm[rows]  # in place, as in _bm25_weights
+    np.divide(passage_tf, tf, out=tf)
+    tf += title_tf
+    weight = tf + params.k1
+    np.divide(tf, weight, out=weight)
+    del tf
+    weight *= idf[cols]
+    weight *= params.k1 + 1.0
     matrix = sparse.csc_matrix((weight, (rows, cols)), shape=shape)
     matrix.eliminate_zeros()
     return matrix
@@ -311,10 +409,12 @@ def save_index(index: LexicalIndex, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     sparse.save_npz(folder / "weights.npz", index.weights, compressed=False)
     sparse.save_npz(folder / "section_weights.npz", index.section_weights, compressed=False)
+    sparse.save_npz(folder / "title_weights.npz", index.title_weights, compressed=False)
     np.save(folder / "chunk_page.npy", index.chunk_page)
     payload: dict[str, Any] = {
         "vocabulary": index.vocabulary,
         "page_urls": index.page_urls,
+        "acronyms": index.acronyms,
         "chunks": [
             [c.id, c.page_url, c.page_title, list(c.heading_path), c.text, c.locale, c.anchor]
             for c in index.chunks
@@ -360,6 +460,8 @@ def load_index(folder: Path) -> LexicalIndex:
         chunk_page=np.load(folder / "chunk_page.npy"),
         page_urls=payload["page_urls"],
         fingerprint=str(manifest["fingerprint"]),
+        title_weights=sparse.csc_matrix(sparse.load_npz(folder / "title_weights.npz")),
         parameters=parameters,
         languages=frozenset(manifest["languages"]),
+        acronyms=dict(payload["acronyms"]),
     )
