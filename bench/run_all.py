@@ -15,6 +15,7 @@ BENCHMARKS = [
     ("retrieval", ["retrieval.py"]),
     ("answer latency", ["answer_latency.py"]),
     ("privacy", ["pii.py"]),
+    ("grounding", ["grounding.py", "--govuk"]),
     ("HTTP load", ["http_load.py"]),
 ]
 

@@ -123,6 +123,59 @@ class Settings(BaseSettings):
         description="Answerability below which a question is handed to a person rather than "
         "answered from guidance (0 to 1).",
     )
+    llm_provider: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="Who writes answers: extractive (offline, sentences taken from the "
+        "guidance) or openai (OpenAI, Azure OpenAI or any compatible server).",
+    )
+    llm_model: str = Field(
+        default="", description="Model (or Azure deployment) name; needed for openai."
+    )
+    llm_base_url: str = Field(
+        default="",
+        description="Address of an OpenAI-compatible API; empty means OpenAI's own.",
+    )
+    llm_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="API key for the provider; set it in the environment "
+        "(CIVICDESK_LLM_API_KEY), not in the settings file.",
+    )
+    llm_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="How long one call to the provider may take."
+    )
+    llm_max_tokens: int = Field(
+        default=600, ge=16, description="Most tokens the model may write for one answer."
+    )
+    llm_token_budget: int = Field(
+        default=8000,
+        ge=0,
+        description="Most tokens (prompt and answer, every retry included) one inquiry may "
+        "spend; past it the extractive answer is used.",
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, le=5, description="Retries after a failed call before falling back."
+    )
+    llm_breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed calls in a row after which calls pause (circuit breaker).",
+    )
+    llm_breaker_cooldown_seconds: float = Field(
+        default=30.0, gt=0, description="How long calls pause before one is tried again."
+    )
+    llm_price_per_1k_input: float = Field(
+        default=0.0, ge=0, description="Price of 1,000 prompt tokens, to record cost."
+    )
+    llm_price_per_1k_output: float = Field(
+        default=0.0, ge=0, description="Price of 1,000 answer tokens, to record cost."
+    )
+    grounding_min_support: float = Field(
+        default=0.75,
+        ge=0.0,
+        le=1.0,
+        description="Share of a sentence's content words that must appear in the guidance "
+        "it cites for it to be shown (0 to 1).",
+    )
     rate_limit_per_minute: int = Field(
         default=20,
         ge=0,
@@ -141,6 +194,98 @@ class Settings(BaseSettings):
     assets_dir: Path | None = Field(
         default=None,
         description="Built GOV.UK Frontend assets; unset uses the copy built by `make assets`.",
+    )
+    queues_path: Path | None = Field(
+        default=None,
+        description="YAML file that replaces the built-in case queues (match rules, SLA "
+        "working days) and vulnerability markers.",
+    )
+    sla_region: Literal["england-and-wales", "scotland", "northern-ireland"] = Field(
+        default="england-and-wales",
+        description="Whose bank holidays SLA working days skip.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address citizens reach the site at; links in reply emails start "
+        "with it.",
+    )
+    cases_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer key another channel's system sends to POST /api/v1/cases; "
+        "empty allows only signed-in staff.",
+    )
+    chat_api_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer keys (comma-separated) that clients send to the OpenAI-compatible "
+        "API at /v1; empty closes it.",
+    )
+    email_enabled: bool = Field(
+        default=False,
+        description="Email replies to citizens who gave an address (off by default).",
+    )
+    email_provider: Literal["smtp", "notify"] = Field(
+        default="smtp", description="How reply emails are sent: an SMTP server or GOV.UK Notify."
+    )
+    email_max_attempts: int = Field(
+        default=6, ge=1, le=50, description="Tries before a reply email is marked failed."
+    )
+    email_retry_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="Wait before the first retry of a failed email; it doubles each time.",
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server for reply emails.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before sending."
+    )
+    smtp_username: str = Field(default="", description="SMTP login; empty sends without one.")
+    smtp_password: SecretStr = Field(default=SecretStr(""), description="SMTP password.")
+    smtp_from: str = Field(
+        default="", description="From address of reply emails; empty uses contact_email."
+    )
+    smtp_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long to wait for the SMTP server."
+    )
+    notify_api_key: SecretStr = Field(
+        default=SecretStr(""), description="GOV.UK Notify API key (key name, service id, secret)."
+    )
+    notify_template_id: str = Field(
+        default="", description="GOV.UK Notify email template for replies."
+    )
+    notify_base_url: str = Field(
+        default="https://api.notifications.service.gov.uk",
+        description="GOV.UK Notify API address.",
+    )
+    staff_session_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=24 * 60,
+        description="A staff session ends after this many minutes without a request.",
+    )
+    staff_session_absolute_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="A staff session ends this many hours after sign-in, however active.",
+    )
+    sign_in_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins to one account before it is locked for "
+        "sign_in_lockout_minutes.",
+    )
+    sign_in_client_max_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one client address, to any accounts, before that "
+        "address is locked out for sign_in_lockout_minutes.",
+    )
+    sign_in_lockout_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="How long an account or address stays locked after too many failures; "
+        "failures older than this are forgotten.",
     )
 
     @field_validator("database_url")

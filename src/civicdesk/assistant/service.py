@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,17 +24,27 @@ from civicdesk.assistant.stages.decide import Decide
 from civicdesk.assistant.stages.guard import Guard
 from civicdesk.assistant.stages.intake import Intake
 from civicdesk.assistant.stages.language import Language
-from civicdesk.assistant.stages.persist import Persist
+from civicdesk.assistant.stages.persist import (
+    FollowUp,
+    HandoverHook,
+    Persist,
+    run_follow_ups,
+    run_handover_hooks,
+)
 from civicdesk.assistant.stages.privacy import Privacy, Redactor
 from civicdesk.assistant.stages.receive import Receive
 from civicdesk.assistant.stages.retrieve import Retrieve, Retriever
 from civicdesk.assistant.stages.route import Route
-from civicdesk.domain.inquiry import AssistantReply, Channel, Outcome
+from civicdesk.domain.inquiry import AssistantReply, Channel, Citation, Outcome
 from civicdesk.domain.knowledge import PageHit
+from civicdesk.llm import build_generator
 from civicdesk.settings import Settings
 from civicdesk.store.audit import record_event
 from civicdesk.store.engine import make_sessionmaker, session_scope
-from civicdesk.store.inquiries import get_inquiry
+from civicdesk.store.inquiries import InquiryRow, get_inquiry
+
+if TYPE_CHECKING:
+    from civicdesk.knowledge.retriever import Retriever as KnowledgeRetriever
 
 _ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: easy to read out on a phone
 
@@ -63,6 +73,7 @@ def build_pipeline(
     detector: Detector | None,
     rules: RuleBook,
     threshold: float = RELEVANCE_THRESHOLD,
+    on_handover: Sequence[HandoverHook] = (),
 ) -> Pipeline:
     """The stages in order, built from settings. Read top to bottom: this is the pipeline."""
     stages: Sequence[Stage] = [
@@ -73,10 +84,14 @@ def build_pipeline(
         Language(),
         Route(rules),
         Retrieve(retriever),
-        Compose(threshold),
-        Check(detector),
+        Compose(threshold, build_generator(settings), settings.llm_token_budget),
+        Check(
+            detector,
+            min_support=settings.grounding_min_support,
+            known_pages=getattr(retriever, "page_urls", None),
+        ),
         Decide(settings.organisation_name, threshold),
-        Persist(sessions, to_reply),
+        Persist(sessions, to_reply, on_handover),
     ]
     return Pipeline(stages)
 
@@ -105,7 +120,12 @@ class FreshRetriever:
             self._current = self._load()
         return self._current.search(query, k=k, locale=locale, chunks_per_page=chunks_per_page)
 
-    def _load(self) -> Retriever:
+    def page_urls(self) -> Collection[str]:
+        """Every page in the loaded index (the same list until guidance changes): links an
+        answer may keep."""
+        return self._current.index.page_urls
+
+    def _load(self) -> KnowledgeRetriever:
         from civicdesk.knowledge import load_retriever
 
         return load_retriever(self._settings, self._engine)
@@ -113,31 +133,52 @@ class FreshRetriever:
 
 class Assistant:
     def __init__(
-        self, settings: Settings, sessions: sessionmaker[Session], pipeline: Pipeline
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        pipeline: Pipeline,
+        on_handover: Sequence[HandoverHook] = (),
+        retriever: Retriever | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.pipeline = pipeline
+        self.on_handover = tuple(on_handover)
+        self.retriever = retriever  # shared with casework's drafts: one index per process
 
     @classmethod
-    def from_settings(cls, settings: Settings, engine: Engine, **overrides: Any) -> Assistant:
-        """The real assistant: the knowledge index, the privacy engine and the routing rules."""
+    def from_settings(
+        cls,
+        settings: Settings,
+        engine: Engine,
+        *,
+        on_handover: Sequence[HandoverHook] = (),
+        **overrides: Any,
+    ) -> Assistant:
+        """The real assistant: the knowledge index, the privacy engine and the routing rules.
+
+        ``on_handover`` hooks run inside the transaction that stores an inquiry needing a
+        person (see civicdesk.assistant.stages.persist); casework passes the one that opens a
+        case.
+        """
         from civicdesk.language.detect import warm_up
         from civicdesk.privacy import install
 
         sessions = make_sessionmaker(engine)
         privacy = install(settings)  # also redacts every log line and audit payload
         warm_up()
+        retriever = overrides.get("retriever") or FreshRetriever(settings, engine)
         pipeline = build_pipeline(
             settings,
             sessions,
-            retriever=overrides.get("retriever") or FreshRetriever(settings, engine),
+            retriever=retriever,
             redactor=privacy,
             detector=privacy,
             rules=overrides.get("rules") or load_rules(settings.assistant_rules_path),
             threshold=overrides.get("threshold", settings.answer_threshold),
+            on_handover=on_handover,
         )
-        return cls(settings, sessions, pipeline)
+        return cls(settings, sessions, pipeline, on_handover, retriever)
 
     def ask(
         self, text: str, *, language: str | None = None, channel: Channel = Channel.API
@@ -182,7 +223,12 @@ class Assistant:
             return True
 
     def request_person(self, reference: str) -> bool:
-        """The citizen asked to talk to a person: hand the inquiry over."""
+        """The citizen asked to talk to a person: hand the inquiry over.
+
+        The handover hooks run in the same transaction, as they do for a pipeline handover;
+        they are idempotent, so asking twice repairs a missing case and changes nothing else.
+        """
+        follow_ups: list[FollowUp] = []
         with session_scope(self.sessions) as session:
             row = get_inquiry(session, reference.strip().upper())
             if row is None:
@@ -200,4 +246,23 @@ class Assistant:
                     object_id=row.reference,
                     payload={"reason": "citizen_asked_for_person"},
                 )
-            return True
+            session.flush()
+            follow_ups = run_handover_hooks(self.on_handover, session, stored_reply(row), None)
+        run_follow_ups(follow_ups)
+        return True
+
+
+def stored_reply(row: InquiryRow) -> AssistantReply:
+    """The reply as stored for an inquiry (no trace or parts): what a handover hook reads."""
+    answer = row.answer or {}
+    return AssistantReply(
+        reference=row.reference,
+        outcome=Outcome(row.outcome) if row.outcome else Outcome.HANDED_OVER,
+        answer=str(answer.get("text", "")),
+        parts=(),
+        citations=tuple(Citation(**c) for c in answer.get("citations", [])),
+        language=row.language or "en",
+        confidence=row.confidence or 0.0,
+        reasons=tuple(row.reasons),
+        removed_data_types=tuple(row.removed_data_types),
+    )

@@ -1,0 +1,1 @@
+"""Casework: staff accounts and permissions, and the cases people pick up after a handover."""

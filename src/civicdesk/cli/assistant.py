@@ -24,12 +24,22 @@ from civicdesk.store import migrate
 
 
 @contextmanager
-def _assistant(current: Settings) -> Iterator[Assistant]:
+def _assistant(current: Settings, *, open_cases: bool = False) -> Iterator[Assistant]:
+    """The assistant; with ``open_cases`` a handed-over question opens a case, as on the web
+    (evaluation runs leave it off: a golden set is not citizens)."""
     from civicdesk.assistant.service import Assistant
 
     with open_database(current) as engine:
         migrate.upgrade(engine)
-        yield Assistant.from_settings(current, engine)
+        if not open_cases:
+            yield Assistant.from_settings(current, engine)
+            return
+        from civicdesk.casework.cases import CaseDesk
+
+        desk = CaseDesk.from_settings(current, engine)
+        assistant = Assistant.from_settings(current, engine, on_handover=[desk.on_handover])
+        desk.knowledge.share(assistant.retriever)
+        yield assistant
 
 
 @app.command()
@@ -44,7 +54,7 @@ def ask(
     """Answer a question from the guidance, or say who will."""
     from civicdesk.assistant.public import public_reply
 
-    with _assistant(settings()) as assistant:
+    with _assistant(settings(), open_cases=True) as assistant:
         reply = assistant.ask(question, language=language, channel=Channel.CLI)
     if as_json:
         console.print_json(json.dumps(public_reply(reply, trace=show_trace)))

@@ -170,7 +170,13 @@ def audit_head(
 
 def _register_parts() -> None:
     """Commands other parts add live in their own modules under civicdesk.cli."""
-    for module in ("civicdesk.cli.knowledge", "civicdesk.cli.assistant", "civicdesk.cli.privacy"):
+    for module in (
+        "civicdesk.cli.knowledge",
+        "civicdesk.cli.assistant",
+        "civicdesk.cli.privacy",
+        "civicdesk.cli.users",
+        "civicdesk.cli.cases",
+    ):
         try:
             __import__(module)
         except ModuleNotFoundError as exc:

@@ -25,6 +25,7 @@ from civicdesk.web.rate_limit import RateLimitMiddleware
 from civicdesk.web.request_log import RequestLogMiddleware
 from civicdesk.web.routes import ROUTERS
 from civicdesk.web.security import SecurityHeadersMiddleware
+from civicdesk.web.staff_auth import install as install_staff_auth
 
 
 @asynccontextmanager
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.add_exception_handler(HTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    install_staff_auth(app)  # sign-in redirects, 403 pages, csrf_input(), no-store
 
     # Added innermost first: a request passes RequestLog, SecurityHeaders, ErrorPage,
     # BodySizeLimit and LanguagePrefix, in that order, before reaching a route.

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from civicdesk.web.routes import api, citizen, health, pages
+from civicdesk.web.routes import (
+    api,
+    chat_api,
+    citizen,
+    citizen_inquiry,
+    health,
+    pages,
+    staff,
+    staff_actions,
+    staff_auth,
+)
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -16,4 +26,9 @@ ROUTERS: list[APIRouter] = [
     citizen.router,
     api.router,
     api.docs_router,
+    chat_api.router,
+    staff_auth.router,
+    citizen_inquiry.router,
+    staff.router,
+    staff_actions.router,
 ]

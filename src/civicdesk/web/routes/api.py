@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from civicdesk.assistant.public import public_reply
 from civicdesk.assistant.stages.intake import QuestionRejected
+from civicdesk.casework.cases import CaseInputRejected
+from civicdesk.casework.tokens import citizen_token
 from civicdesk.domain.inquiry import Channel
+from civicdesk.web.casework_views import desk_of
 from civicdesk.web.errors import api_error
 from civicdesk.web.routes.citizen import assistant_for
+from civicdesk.web.staff_auth import require
 from civicdesk.web.templating import render
 
 router = APIRouter(prefix="/api/v1", tags=["inquiries"])
@@ -106,6 +111,85 @@ def inquiry_status(request: Request, reference: Annotated[str, "reference"]) -> 
             created_at=status.created_at.isoformat(),
             completed_at=status.completed_at.isoformat() if status.completed_at else None,
         ).model_dump()
+    )
+
+
+class CaseCreate(BaseModel):
+    text: str = Field(description="What the citizen said or wrote; personal data is redacted.")
+    channel: str = Field(
+        default="api", description="Where it came from: phone, letter, email, ... (a-z, 0-9, _)."
+    )
+    language: Literal["en", "cy"] | None = Field(
+        default=None, description="Language of replies; detected when left out."
+    )
+    email: str | None = Field(
+        default=None,
+        description="The citizen's email address for replies; stored encrypted, never shown.",
+    )
+
+
+class CasePublic(BaseModel):
+    reference: str
+    status: str
+    queue: str
+    priority: Literal["crisis", "vulnerable", "normal"]
+    due_at: str
+    citizen_url: str = Field(description="The citizen's page for replies: give it to them.")
+
+
+_cases_user = require("cases.work")
+
+
+def case_opener(request: Request) -> str | None:
+    """Who is opening a case: another channel's system with the cases API key, or signed-in
+    staff who may work cases (401 without either, 403 for a role that may not). None: a key
+    was sent and it is wrong."""
+    key = request.app.state.settings.cases_api_key.get_secret_value()
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if key and scheme.lower() == "bearer":
+        return "api-key" if hmac.compare_digest(given.strip().encode(), key.encode()) else None
+    return str(_cases_user(request).actor)
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CasePublic,
+    responses={
+        401: {"model": ErrorPublic},
+        403: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
+)
+def create_case(
+    request: Request, body: CaseCreate, actor: Annotated[str | None, Depends(case_opener)]
+) -> JSONResponse:
+    """Open a case for a person to work, from another channel (phone, letter, email inbox).
+
+    Send `Authorization: Bearer <cases_api_key>`, or call it signed in as staff who may work
+    cases. The response's `citizen_url` is the citizen's page for replies.
+    """
+    if actor is None:
+        return api_error(401, "The cases API key is not right.", "E401")
+    try:
+        case = desk_of(request.app).create_case(
+            body.text, actor=actor, channel=body.channel, language=body.language, email=body.email
+        )
+    except CaseInputRejected as rejected:
+        return api_error(422, rejected.message[:1].upper() + rejected.message[1:], rejected.code)
+    token = citizen_token(request.app.state.settings, case.reference)
+    prefix = "/cy" if case.language == "cy" else ""
+    base = request.app.state.settings.public_url.rstrip("/")
+    return JSONResponse(
+        CasePublic(
+            reference=case.reference,
+            status=case.status.value,
+            queue=case.queue,
+            priority=case.priority.name.lower(),
+            due_at=case.due_at.isoformat(),
+            citizen_url=f"{base}{prefix}/inquiries/{case.reference}?token={token}",
+        ).model_dump(),
+        status_code=201,
     )
 
 

@@ -14,7 +14,9 @@ from civicdesk.assistant.service import Assistant
 from civicdesk.assistant.stages.intake import QuestionRejected
 from civicdesk.domain.inquiry import AnswerPart, Channel, Outcome
 from civicdesk.privacy.labels import describe_types
+from civicdesk.web.casework_views import desk_of
 from civicdesk.web.i18n import scope_language
+from civicdesk.web.routes.citizen_inquiry import inquiry_url
 from civicdesk.web.templating import render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -49,6 +51,8 @@ def answer_blocks(parts: Sequence[AnswerPart]) -> list[AnswerBlock]:
         else:
             block.items.append((part.text, part.citation + 1))
     return blocks
+
+
 _lock = threading.Lock()
 
 
@@ -67,7 +71,13 @@ def assistant_of(app: FastAPI) -> Assistant:
         return existing
     with _lock:
         if getattr(state, "assistant", None) is None:
-            state.assistant = Assistant.from_settings(state.settings, state.engine)
+            # A handed-over inquiry opens its case in the same transaction (casework's hook),
+            # and the desk drafts replies from the assistant's index (one copy per process).
+            desk = desk_of(app)
+            state.assistant = Assistant.from_settings(
+                state.settings, state.engine, on_handover=[desk.on_handover]
+            )
+            desk.knowledge.share(state.assistant.retriever)
         built: Assistant = state.assistant
         return built
 
@@ -85,6 +95,10 @@ def ask(request: Request, text: Annotated[str, Form()] = "") -> HTMLResponse:
             status_code=rejected.status,
         )
     removed = describe_types(reply.removed_data_types, lang)
+    crisis = reply.outcome is Outcome.SIGNPOSTED and any(
+        r.startswith("crisis:") for r in reply.reasons
+    )
+    handed_over = crisis or reply.outcome is Outcome.HANDED_OVER
     return render(
         request,
         "citizen/answer.html",
@@ -92,9 +106,11 @@ def ask(request: Request, text: Annotated[str, Form()] = "") -> HTMLResponse:
             "reply": reply,
             "blocks": answer_blocks(reply.parts),
             "removed": removed,
-            "crisis": reply.outcome is Outcome.SIGNPOSTED
-            and any(r.startswith("crisis:") for r in reply.reasons),
+            "crisis": crisis,
             "page_title": _title(reply.outcome.value),
+            "inquiry_url": inquiry_url(request.app.state.settings, reply.reference, lang)
+            if handed_over
+            else "",
         },
     )
 
@@ -117,9 +133,7 @@ def _title(outcome: str) -> str:
 
 
 @router.post("/inquiries/{reference}/feedback")
-def feedback(
-    request: Request, reference: str, useful: Annotated[str, Form()] = ""
-) -> HTMLResponse:
+def feedback(request: Request, reference: str, useful: Annotated[str, Form()] = "") -> HTMLResponse:
     if useful not in ("yes", "no"):
         return render(request, "citizen/feedback.html", {"bad": True}, status_code=422)
     found = assistant_for(request).record_feedback(reference, useful == "yes")
@@ -132,4 +146,6 @@ def feedback(
 def talk_to_person(request: Request, reference: str) -> HTMLResponse:
     if not assistant_for(request).request_person(reference):
         return render(request, "errors/404.html", status_code=404)
-    return render(request, "citizen/person.html", {"reference": reference.strip().upper()})
+    reference = reference.strip().upper()
+    link = inquiry_url(request.app.state.settings, reference, scope_language(request.scope))
+    return render(request, "citizen/person.html", {"reference": reference, "inquiry_url": link})
