@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from civicdesk.assistant.grounding import Claim
 from civicdesk.domain.inquiry import (
     AnswerPart,
     Channel,
@@ -14,6 +15,7 @@ from civicdesk.domain.inquiry import (
     StageRecord,
 )
 from civicdesk.domain.knowledge import PageHit
+from civicdesk.llm.generator import TokenUsage
 
 
 @dataclass
@@ -34,6 +36,8 @@ class InquiryContext:
     citations: list[Citation] = field(default_factory=list)
     relevance: float = 0.0
     generated: bool = False  # True when a model, not the extractive composer, wrote the answer
+    claims: list[Claim] = field(default_factory=list)  # a model's sentences, every source cited
+    usage: TokenUsage | None = None  # tokens and cost spent on a provider for this inquiry
     answer: str = ""
     outcome: Outcome | None = None
     confidence: float = 0.0

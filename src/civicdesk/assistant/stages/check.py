@@ -1,4 +1,9 @@
-"""check: every part is verbatim guidance from a retrieved page, and no personal data goes out.
+"""check: every sentence is grounded in the guidance it cites, and no personal data goes out.
+
+Extractive and generated answers go through the same grounding checks
+(civicdesk.assistant.grounding): cited sources retrieved, links real, sentences supported by
+their cited text; extractive parts must also be verbatim. Unsupported sentences are dropped;
+when too little of the answer is left, the citizen is handed to a person.
 
 Guidance is published, so the contact details a body publishes (phone numbers, email and
 street addresses, names of offices) may appear in answers. Identifiers that belong to a
@@ -7,12 +12,13 @@ person never may: a part that contains one is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 
 from civicdesk.assistant.compose import render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
-from civicdesk.domain.inquiry import AnswerPart
+from civicdesk.assistant.grounding import Claim, KnownLinks, SourceText, check_grounding
+from civicdesk.domain.inquiry import AnswerPart, Outcome
 
 PERSONAL_IDENTIFIERS = frozenset(
     {
@@ -43,45 +49,97 @@ class Detector(Protocol):
 
 
 class Check:
-    """Runs the detector once over the whole answer and maps what it finds back to parts."""
+    """Grounds every sentence, then runs the detector once over what is left."""
 
     name = "check"
     always = False
 
-    def __init__(self, detector: Detector | None) -> None:
+    def __init__(
+        self,
+        detector: Detector | None,
+        *,
+        min_support: float = 0.75,
+        known_pages: Callable[[], Collection[str]] | None = None,
+    ) -> None:
         self.detector = detector
+        self.min_support = min_support
+        self.known_pages = known_pages  # every page URL in the knowledge base
+        self._pages: Collection[str] | None = None
+        self._links = KnownLinks(())
 
     def __call__(self, context: InquiryContext) -> Verdict:
         if not context.parts:
+            if context.generated:  # the model found nothing in the guidance to say
+                context.finish(Outcome.HANDED_OVER, "generated_no_answer", confidence=0.5)
             return Verdict("nothing_to_check")
-        sources: dict[str, list[str]] = {}
-        for hit in [*context.hits, *context.fallback_hits]:
-            for chunk_hit in hit.chunks:
-                sources.setdefault(chunk_hit.chunk.citation_url, []).append(chunk_hit.chunk.text)
-        # Extractive parts are the body's own published words (checked verbatim below), so
+        claims = context.claims or [
+            Claim(p.text, (p.citation,), p.is_list_item) for p in context.parts
+        ]
+        report = check_grounding(
+            claims,
+            self.cited_sources(context),
+            self.known_links(context),
+            min_support=self.min_support,
+            verbatim=not context.generated,
+        )
+        kept = [AnswerPart(s.text, s.citation or 0, s.is_list_item) for s in report.kept]
+        # Extractive parts are the body's own published words (checked verbatim above), so
         # only generated text is searched for personal identifiers.
-        flagged = self._parts_with_identifiers(context.parts) if context.generated else set()
-        kept: list[AnswerPart] = []
-        unsupported = leaked = 0
-        for number, part in enumerate(context.parts):
-            citation = context.citations[part.citation]
-            if not any(part.text in text for text in sources.get(citation.url, [])):
-                unsupported += 1
-                continue
-            if number in flagged:
-                leaked += 1
-                continue
-            kept.append(part)
+        flagged = self._parts_with_identifiers(kept) if context.generated else set()
+        kept = [part for number, part in enumerate(kept) if number not in flagged]
+        detail: dict[str, object] = {
+            "kept": len(kept),
+            "personal_data": len(flagged),
+            "grounding": report.summary(),
+        }
+        if not kept or not report.enough_left:
+            context.finish(Outcome.HANDED_OVER, "answer_not_grounded", confidence=0.5)
+            context.parts, context.citations, context.answer = [], [], ""
+            return Verdict("handed_over", detail)
         context.answer = render_answer(kept)
         used = sorted({part.citation for part in kept})
         renumber = {old: new for new, old in enumerate(used)}
         context.citations = [context.citations[old] for old in used]
         context.parts = [AnswerPart(p.text, renumber[p.citation], p.is_list_item) for p in kept]
-        verdict = "pass" if not (unsupported or leaked) else "dropped"
-        return Verdict(
-            verdict,
-            {"unsupported": unsupported, "personal_data": leaked, "kept": len(kept)},
+        dropped = len(kept) < len(claims)
+        return Verdict("dropped" if dropped else "pass", detail)
+
+    @staticmethod
+    def cited_sources(context: InquiryContext) -> list[SourceText]:
+        """Each citation's retrieved text: every passage of its section that was retrieved."""
+        passages: dict[str, list[str]] = {}
+        locales: dict[str, str] = {}
+        for hit in [*context.hits, *context.fallback_hits]:
+            for chunk_hit in hit.chunks:
+                chunk = chunk_hit.chunk
+                texts = passages.setdefault(chunk.citation_url, [])
+                if chunk.text not in texts:
+                    texts.append(chunk.text)
+                locales.setdefault(chunk.citation_url, chunk.locale)
+        return [
+            SourceText(
+                c.url,
+                tuple(passages.get(c.url, ())),
+                f"{c.title} {c.section}",
+                locales.get(c.url, context.language),
+            )
+            for c in context.citations
+        ]
+
+    def known_links(self, context: InquiryContext) -> Callable[[str], bool]:
+        """Retrieved pages and sections, then every page of the knowledge base (normalised
+        once per index: the callable returns the same collection until guidance changes)."""
+        retrieved = KnownLinks(
+            url
+            for hit in [*context.hits, *context.fallback_hits]
+            for url in (hit.url, *(c.chunk.citation_url for c in hit.chunks))
         )
+        if self.known_pages is not None:
+            pages = self.known_pages()
+            if pages is not self._pages:
+                self._links, self._pages = KnownLinks(pages), pages
+        links = self._links
+        return lambda url: url in retrieved or url in links
 
     def _parts_with_identifiers(self, parts: Sequence[AnswerPart]) -> set[int]:
         if self.detector is None or not parts:

@@ -1,9 +1,15 @@
-"""compose: an extractive answer, every sentence taken from a cited section."""
+"""compose: an extractive answer, every sentence taken from a cited section.
+
+With a provider configured, the model then writes the answer from the same guidance
+(civicdesk.assistant.generation); the extractive answer stays if the provider fails.
+"""
 
 from __future__ import annotations
 
 from civicdesk.assistant.compose import compose_extractive, render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
+from civicdesk.assistant.generation import generate_answer
+from civicdesk.llm.generator import Generator
 
 RELEVANCE_THRESHOLD = 0.4
 
@@ -12,8 +18,15 @@ class Compose:
     name = "compose"
     always = False
 
-    def __init__(self, threshold: float = RELEVANCE_THRESHOLD) -> None:
+    def __init__(
+        self,
+        threshold: float = RELEVANCE_THRESHOLD,
+        generator: Generator | None = None,
+        token_budget: int = 0,
+    ) -> None:
         self.threshold = threshold
+        self.generator = generator
+        self.token_budget = token_budget
 
     def __call__(self, context: InquiryContext) -> Verdict:
         composition = compose_extractive(context.text, context.hits)
@@ -27,7 +40,15 @@ class Compose:
         context.citations = composition.citations
         context.relevance = composition.relevance
         context.answer = render_answer(composition.parts)
-        return Verdict(
-            "composed" if composition.parts else "empty",
-            {"parts": len(composition.parts), "relevance": round(composition.relevance, 3)},
-        )
+        detail: dict[str, object] = {
+            "parts": len(composition.parts),
+            "relevance": round(composition.relevance, 3),
+        }
+        if (
+            self.generator is None
+            or not composition.parts
+            or composition.relevance < self.threshold
+        ):
+            return Verdict("composed" if composition.parts else "empty", detail)
+        detail |= generate_answer(context, self.generator, self.token_budget)
+        return Verdict("generated" if context.generated else "fallback", detail)
