@@ -16,6 +16,7 @@ BENCHMARKS = [
     ("answer latency", ["answer_latency.py"]),
     ("privacy", ["pii.py"]),
     ("grounding", ["grounding.py", "--govuk"]),
+    ("casework", ["casework.py"]),
     ("HTTP load", ["http_load.py"]),
 ]
 
