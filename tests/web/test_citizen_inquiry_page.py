@@ -162,7 +162,8 @@ def test_asking_for_a_person_after_an_answer_gives_the_link(
     answered = client.post("/ask", data={"text": "When are black bins collected?"})
     reference = re.search(r"CD-[0-9A-Z]{4}-[0-9A-Z]{4}", answered.text).group(0)  # type: ignore[union-attr]
     assert "/inquiries/" + reference + "?token=" not in answered.text
-    person = client.post(f"/inquiries/{reference}/person")
+    token = re.search(r'name="token" value="([^"]+)"', answered.text).group(1)  # type: ignore[union-attr]
+    person = client.post(f"/inquiries/{reference}/person", data={"token": token})
     found = LINK.search(person.text)
     assert found and found.group(2) == reference
     assert client.get(html.unescape(found.group(1))).status_code == 200

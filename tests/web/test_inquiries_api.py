@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,9 +102,7 @@ def test_citizen_page_answers_with_sources(council: AppClient) -> None:
 def test_citizen_page_escapes_html_and_says_what_was_removed(council: AppClient) -> None:
     page = council.post(
         "/ask",
-        data={
-            "text": "<script>alert(1)</script> I am sam@example.com, when are bins collected?"
-        },
+        data={"text": "<script>alert(1)</script> I am sam@example.com, when are bins collected?"},
     )
     assert page.status_code == 200
     assert "<script>alert(1)</script>" not in page.text
@@ -125,21 +124,36 @@ def test_empty_question_shows_the_form_with_an_error(council: AppClient) -> None
 
 
 def test_feedback_and_person(council: AppClient) -> None:
+    page = council.post("/ask", data={"text": "when are bins collected?"})
+    assert page.headers["cache-control"] == "no-store"  # its forms carry the token
+    reference = re.search(r"CD-[0-9A-Z]{4}-[0-9A-Z]{4}", page.text).group(0)  # type: ignore[union-attr]
+    token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    feedback = f"/inquiries/{reference}/feedback"
+    assert council.post(feedback, data={"useful": "no", "token": token}).status_code == 200
+    assert council.post(feedback, data={"useful": "maybe", "token": token}).status_code == 422
+    person = council.post(f"/inquiries/{reference}/person", data={"token": token})
+    assert person.status_code == 200 and reference in person.text
+    assert person.headers["cache-control"] == "no-store"
+    status = council.get(f"/api/v1/inquiries/{reference}").json()
+    assert status["needs_person"] is True and status["outcome"] == "handed_over"
+    assert council.post("/inquiries/CD-0000-0000/person", data={"token": token}).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["", "not-the-token", "x" * 22])
+def test_a_reference_alone_opens_nothing(council: AppClient, token: str) -> None:
+    """References are read out on the phone and shown to staff: they are not secrets. Without
+    the asker's token, "talk to a person" and feedback change nothing and reveal no link."""
     reference = council.post("/api/v1/inquiries", json={"text": "when are bins collected?"}).json()[
         "reference"
     ]
-    assert (
-        council.post(f"/inquiries/{reference}/feedback", data={"useful": "no"}).status_code == 200
+    person = council.post(f"/inquiries/{reference}/person", data={"token": token})
+    assert person.status_code == 404 and "token=" not in person.text
+    feedback = council.post(
+        f"/inquiries/{reference}/feedback", data={"useful": "no", "token": token}
     )
-    assert (
-        council.post(f"/inquiries/{reference}/feedback", data={"useful": "maybe"}).status_code
-        == 422
-    )
-    person = council.post(f"/inquiries/{reference}/person")
-    assert person.status_code == 200 and reference in person.text
+    assert feedback.status_code == 404
     status = council.get(f"/api/v1/inquiries/{reference}").json()
-    assert status["needs_person"] is True and status["outcome"] == "handed_over"
-    assert council.post("/inquiries/CD-0000-0000/person").status_code == 404
+    assert status["needs_person"] is False and status["outcome"] == "answered"
 
 
 def test_api_documentation_page(council: AppClient) -> None:

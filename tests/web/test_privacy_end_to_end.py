@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from web_client import AppClient, web_settings_for
 
+from civicdesk.casework.tokens import citizen_token
 from civicdesk.knowledge import ingest_paths, sample_council_path
 from civicdesk.store import migrate
 from civicdesk.web.app import create_app
@@ -39,8 +40,9 @@ def test_personal_data_never_reaches_the_database_or_the_logs(
     page = client.post("/ask", data={"text": QUESTION})
     assert page.status_code == 200
     reference = api.json()["reference"]
-    client.post(f"/inquiries/{reference}/feedback", data={"useful": "yes"})
-    client.post(f"/inquiries/{reference}/person")
+    token = citizen_token(settings, reference)
+    client.post(f"/inquiries/{reference}/feedback", data={"useful": "yes", "token": token})
+    client.post(f"/inquiries/{reference}/person", data={"token": token})
     too_long = client.post("/api/v1/inquiries", json={"text": QUESTION + "x" * 4000})
     assert too_long.status_code == 413
     app.state.engine.dispose()

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from civicdesk.assistant.service import Assistant
 from civicdesk.assistant.stages.intake import QuestionRejected
+from civicdesk.casework.tokens import citizen_token, token_matches
 from civicdesk.domain.inquiry import AnswerPart, Channel, Outcome
 from civicdesk.privacy.labels import describe_types
 from civicdesk.web.casework_views import desk_of
@@ -99,11 +100,12 @@ def ask(request: Request, text: Annotated[str, Form()] = "") -> HTMLResponse:
         r.startswith("crisis:") for r in reply.reasons
     )
     handed_over = crisis or reply.outcome is Outcome.HANDED_OVER
-    return render(
+    page = render(
         request,
         "citizen/answer.html",
         {
             "reply": reply,
+            "token": citizen_token(request.app.state.settings, reply.reference),
             "blocks": answer_blocks(reply.parts),
             "removed": removed,
             "crisis": crisis,
@@ -113,6 +115,8 @@ def ask(request: Request, text: Annotated[str, Form()] = "") -> HTMLResponse:
             else "",
         },
     )
+    page.headers["Cache-Control"] = "no-store"  # its forms carry the citizen's token
+    return page
 
 
 def N_(message: str) -> str:
@@ -133,7 +137,15 @@ def _title(outcome: str) -> str:
 
 
 @router.post("/inquiries/{reference}/feedback")
-def feedback(request: Request, reference: str, useful: Annotated[str, Form()] = "") -> HTMLResponse:
+def feedback(
+    request: Request,
+    reference: str,
+    useful: Annotated[str, Form()] = "",
+    token: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    reference = reference.strip().upper()
+    if not token_matches(request.app.state.settings, reference, token):
+        return render(request, "errors/404.html", status_code=404)  # as for an unknown one
     if useful not in ("yes", "no"):
         return render(request, "citizen/feedback.html", {"bad": True}, status_code=422)
     found = assistant_for(request).record_feedback(reference, useful == "yes")
@@ -143,9 +155,19 @@ def feedback(request: Request, reference: str, useful: Annotated[str, Form()] = 
 
 
 @router.post("/inquiries/{reference}/person")
-def talk_to_person(request: Request, reference: str) -> HTMLResponse:
+def talk_to_person(
+    request: Request, reference: str, token: Annotated[str, Form()] = ""
+) -> HTMLResponse:
+    """Hand an answered question to a person. The form carries the asker's token: a
+    reference alone is not secret (it is read out on the phone and shown to staff), and
+    this page shows the link to the citizen's replies."""
+    reference = reference.strip().upper()
+    settings = request.app.state.settings
+    if not token_matches(settings, reference, token):
+        return render(request, "errors/404.html", status_code=404)
     if not assistant_for(request).request_person(reference):
         return render(request, "errors/404.html", status_code=404)
-    reference = reference.strip().upper()
-    link = inquiry_url(request.app.state.settings, reference, scope_language(request.scope))
-    return render(request, "citizen/person.html", {"reference": reference, "inquiry_url": link})
+    link = inquiry_url(settings, reference, scope_language(request.scope))
+    page = render(request, "citizen/person.html", {"reference": reference, "inquiry_url": link})
+    page.headers["Cache-Control"] = "no-store"  # it carries the citizen's token
+    return page
