@@ -129,17 +129,26 @@ class Check:
     def known_links(self, context: InquiryContext) -> Callable[[str], bool]:
         """Retrieved pages and sections, then every page of the knowledge base (normalised
         once per index: the callable returns the same collection until guidance changes)."""
-        retrieved = KnownLinks(
-            url
-            for hit in [*context.hits, *context.fallback_hits]
-            for url in (hit.url, *(c.chunk.citation_url for c in hit.chunks))
-        )
+        hits = [*context.hits, *context.fallback_hits]
+        built: list[KnownLinks] = []
+
+        def retrieved() -> KnownLinks:  # built on the first link met: most answers have none
+            if not built:
+                built.append(
+                    KnownLinks(
+                        url
+                        for hit in hits
+                        for url in (hit.url, *(c.chunk.citation_url for c in hit.chunks))
+                    )
+                )
+            return built[0]
+
         if self.known_pages is not None:
             pages = self.known_pages()
             if pages is not self._pages:
                 self._links, self._pages = KnownLinks(pages), pages
         links = self._links
-        return lambda url: url in retrieved or url in links
+        return lambda url: url in links or url in retrieved()
 
     def _parts_with_identifiers(self, parts: Sequence[AnswerPart]) -> set[int]:
         if self.detector is None or not parts:
