@@ -149,6 +149,36 @@ def test_production_secret_rule(environment: str, secret: str, refused: bool) ->
 
 
 @pytest.mark.parametrize(
+    ("environment", "keys", "refused"),
+    [
+        ("production", {"cases_api_key": "k" * 31}, "cases_api_key"),
+        ("test", {"cases_api_key": "  Kp4-tiny  "}, "cases_api_key"),
+        ("production", {"chat_api_keys": f"{'a' * 40},{'b' * 31}"}, "chat_api_keys"),
+        ("production", {"chat_api_keys": "zQ9"}, "chat_api_keys"),
+        ("production", {"cases_api_key": "k" * 32, "chat_api_keys": f"{'a' * 32}, {'b' * 48}"}, ""),
+        ("production", {"cases_api_key": "", "chat_api_keys": ""}, ""),  # unset: APIs closed
+        ("production", {"chat_api_keys": f"{'a' * 32}, ,"}, ""),  # blanks between commas
+        ("development", {"cases_api_key": "dev", "chat_api_keys": "dev"}, ""),
+    ],
+)
+def test_short_api_keys_are_refused_outside_development(
+    environment: str, keys: dict[str, str], refused: str
+) -> None:
+    values = {name: SecretStr(value) for name, value in keys.items()}
+    current = Settings(environment=environment, secret_key=SecretStr(STRONG_SECRET), **values)
+    if not refused:
+        current.check_safe_to_run()
+        return
+    with pytest.raises(ConfigError) as caught:
+        current.check_safe_to_run()
+    assert caught.value.code == "E107"
+    assert refused in caught.value.message and "32 characters" in caught.value.message
+    assert f"CIVICDESK_{refused.upper()}" in caught.value.hint
+    for value in keys.values():
+        assert value.strip() not in str(caught.value)  # the key itself is never shown
+
+
+@pytest.mark.parametrize(
     ("toml", "env", "code", "names"),
     [
         ('secret_key = "unterminated\n', {}, "E102", "not valid TOML"),

@@ -25,6 +25,7 @@ from pydantic_settings import (
 from civicdesk.errors import ConfigError, describe_validation
 
 DEV_SECRET = "development-only-secret-do-not-use"
+MIN_API_KEY_CHARS = 32  # cases_api_key and each of chat_api_keys, outside development
 SUPPORTED_LANGUAGES = ("en", "cy")
 
 DEFAULT_PRIVACY_NOTICE = (
@@ -326,7 +327,7 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     def check_safe_to_run(self) -> None:
-        """Refuse to start outside development with a default or weak secret."""
+        """Refuse to start outside development with a default or weak secret or API key."""
         if self.environment == "development":
             return
         secret = self.secret_key.get_secret_value()
@@ -337,6 +338,23 @@ class Settings(BaseSettings):
                 "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
                 code="E101",
             )
+        # API keys are passwords that machines send: a short one can be guessed over the
+        # network. Unset keys close their API and are fine.
+        chat = self.chat_api_keys.get_secret_value().split(",")
+        keys = {
+            "cases_api_key": [self.cases_api_key.get_secret_value().strip()],
+            "chat_api_keys": [key.strip() for key in chat],
+        }
+        for name, values in keys.items():
+            if any(0 < len(value) < MIN_API_KEY_CHARS for value in values):
+                raise ConfigError(
+                    f"{name} has a key shorter than {MIN_API_KEY_CHARS} characters.",
+                    hint=f"Set CIVICDESK_{name.upper()} to random values of at least "
+                    f"{MIN_API_KEY_CHARS} characters, for example the output of "
+                    "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, or leave "
+                    "it empty to close that API.",
+                    code="E107",
+                )
 
     def public_view(self) -> dict[str, Any]:
         """Effective settings with secrets masked, for `civicdesk config show`."""

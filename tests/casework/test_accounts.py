@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -233,6 +236,74 @@ def test_success_clears_the_account_count_and_old_failures_are_forgotten(
     with pytest.raises(SignInRefused) as caught:
         accounts.authenticate(ann.email, "wrong", client="10.0.0.3")
     assert caught.value.reason == "credentials"  # the window restarted, not the 5th failure
+
+
+class SlowCountingHasher(PasswordHasher):
+    """The fast test hasher, counting verifications (thread-safely) and taking 50 ms over
+    each, as real parameters do, so guesses sent together overlap."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.verified = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        with self._lock:
+            self.verified += 1
+        time.sleep(0.05)
+        return super().verify(hash, password)
+
+
+def test_guesses_sent_in_parallel_check_no_more_passwords_than_the_limit(
+    db_settings: Settings, sessions: sessionmaker[Session], clock: Clock, ann: StaffUser
+) -> None:
+    hasher = SlowCountingHasher()
+    guarded = Accounts(db_settings, sessions, hasher=hasher, clock=clock)
+    guesses = 12
+    start = threading.Barrier(guesses)
+
+    def guess(number: int) -> str:
+        start.wait()
+        try:
+            guarded.authenticate(ann.email, f"wrong guess {number}", client=f"10.1.0.{number}")
+        except SignInRefused as refused:
+            return refused.reason
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        reasons = list(pool.map(guess, range(guesses)))
+
+    limit = db_settings.sign_in_max_failures
+    assert hasher.verified <= limit
+    assert reasons.count("credentials") == limit
+    assert reasons.count("locked") == guesses - limit
+    with pytest.raises(SignInRefused) as caught:
+        guarded.authenticate(ann.email, PASSWORD, client="10.9.9.9")
+    assert caught.value.reason == "locked"
+    assert hasher.verified <= limit  # a locked account's password is not checked at all
+
+
+def test_a_success_at_the_limit_gives_the_address_its_try_back(
+    db_settings: Settings, sessions: sessionmaker[Session], clock: Clock, ann: StaffUser
+) -> None:
+    strict = Accounts(
+        db_settings.model_copy(update={"sign_in_client_max_failures": 3}),
+        sessions,
+        hasher=FAST,
+        clock=clock,
+    )
+    for number in range(2):
+        with pytest.raises(SignInRefused):
+            strict.authenticate(f"person{number}@example.gov.uk", "guess", client="203.0.113.9")
+    # The third try reaches the limit and locks before the password is checked; it was right,
+    # so the lock is lifted and the try returned.
+    assert strict.authenticate(ann.email, PASSWORD, client="203.0.113.9") == ann
+    with pytest.raises(SignInRefused) as caught:
+        strict.authenticate("person9@example.gov.uk", "guess", client="203.0.113.9")
+    assert caught.value.reason == "credentials"  # the third failure, checked
+    with pytest.raises(SignInRefused) as caught:
+        strict.authenticate(ann.email, PASSWORD, client="203.0.113.9")
+    assert caught.value.reason == "locked"
 
 
 def test_throttle_rows_hold_no_email_or_address(

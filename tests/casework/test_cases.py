@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from desks import ANSWERABLE, CRISIS, HANDOVER, VULNERABLE, Desk
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from civicdesk.assistant.service import Assistant
 from civicdesk.casework.cases import (
@@ -21,10 +22,12 @@ from civicdesk.casework.cases import (
     StaleEdit,
     citizen_token,
 )
+from civicdesk.casework.sla import WorkingCalendar
 from civicdesk.domain.inquiry import Channel
 from civicdesk.store.audit import AuditEvent, verify_chain
+from civicdesk.store.base import utcnow
 from civicdesk.store.cases import CaseHistoryRow, CaseNoteRow, CaseRow
-from civicdesk.store.engine import make_sessionmaker
+from civicdesk.store.engine import make_sessionmaker, session_scope
 from civicdesk.store.inquiries import InquiryRow
 
 
@@ -102,6 +105,67 @@ def test_the_console_catches_up_on_first_use(desk: Desk) -> None:
     plain = Assistant.from_settings(desk.settings, desk.engine)
     reference = plain.ask(HANDOVER, channel=Channel.WEB).reference
     assert [c.reference for c in desk.desk.list_cases()] == [reference]
+
+
+class Ticker:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_console_keeps_catching_up_not_only_once(desk: Desk) -> None:
+    ticker = Ticker()
+    desk.desk.opening.clock = ticker
+    assert desk.desk.list_cases() == []  # the first catch-up, with nothing to do
+    plain = Assistant.from_settings(desk.settings, desk.engine)  # no hook: as if it failed
+    reference = plain.ask(HANDOVER, channel=Channel.WEB).reference
+    ticker.now += 5
+    assert desk.desk.list_cases() == []  # not on every page
+    ticker.now += 60
+    assert [c.reference for c in desk.desk.list_cases()] == [reference]
+    assert [q.open for q in desk.desk.queues() if q.key == "complaints"] == [1]
+
+
+def test_a_case_opened_late_is_dated_from_the_inquiry(desk: Desk) -> None:
+    ticker = Ticker()
+    desk.desk.opening.clock = ticker
+    desk.desk.list_cases()  # caught up; the next minute's pages do not sync again
+    plain = Assistant.from_settings(desk.settings, desk.engine)  # no hook: as if it failed
+    looked_at, synced = (plain.ask(HANDOVER, channel=Channel.WEB).reference for _ in range(2))
+    asked = (utcnow() - timedelta(days=30)).replace(microsecond=0)
+    with session_scope(make_sessionmaker(desk.engine)) as session:
+        session.execute(
+            update(InquiryRow).values(created_at=asked, completed_at=asked + timedelta(seconds=2))
+        )
+    days = {q.key: q.sla_working_days for q in desk.desk.queues()}
+
+    first_look = desk.desk.find(looked_at)  # opened by the first look
+    assert first_look is not None
+    assert desk.desk.sync() == 1  # and the other by the sync
+    late = desk.desk.find(synced)
+    assert late is not None
+    received = asked + timedelta(seconds=2)  # completed_at, when the handover happened
+    for case in (first_look, late):
+        assert case.created_at == received
+        assert case.due_at == WorkingCalendar().due_at(received, days[case.queue])
+        assert case.breached  # weeks past its deadline: the wait counts from the question
+        assert [h.actor for h in case.history][:1] == ["sync"]
+
+
+def test_the_audit_trail_gets_no_vulnerability(desk: Desk) -> None:
+    reference = desk.handed_over(VULNERABLE)
+    [opened] = [e for e in desk.rows(AuditEvent, object_id=reference) if e.action == "case.opened"]
+    assert json.loads(opened.payload) == {"queue": "council_tax", "priority": "vulnerable"}
+    assert "disability" not in opened.payload
+    case = desk.desk.find(reference)
+    assert case is not None and case.vulnerability == "disability"  # kept in case history
+    crisis = desk.handed_over(CRISIS)
+    [opened] = [e for e in desk.rows(AuditEvent, object_id=crisis) if e.action == "case.opened"]
+    assert json.loads(opened.payload) == {"queue": "safeguarding", "priority": "crisis"}
 
 
 def test_evaluation_runs_never_become_cases(desk: Desk) -> None:

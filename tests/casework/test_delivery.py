@@ -32,13 +32,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from desks import Desk, build_desk
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from civicdesk.casework.cases import CaseDetail, citizen_token
 from civicdesk.casework.senders import notify_token
 from civicdesk.errors import ConfigError
+from civicdesk.privacy.operators import SEALED
 from civicdesk.settings import Settings
 from civicdesk.store.audit import AuditEvent
-from civicdesk.store.cases import OutboxRow
+from civicdesk.store.cases import CaseRow, OutboxRow
+from civicdesk.store.engine import make_sessionmaker, session_scope
 
 ADDRESS = "resident@example.com"
 SMTP_USER, SMTP_PASSWORD = "civicdesk", "relay-password-123"
@@ -274,6 +277,42 @@ def test_no_email_without_an_address_or_with_email_off(desk: Desk) -> None:
     assert env.rows(OutboxRow) == []
 
 
+def spoil_address(env: Desk, reference: str) -> None:
+    """Alter the sealed address, as a changed encryption key or a damaged row would."""
+    with session_scope(make_sessionmaker(env.engine)) as session:
+        case = session.execute(select(CaseRow).where(CaseRow.reference == reference)).scalar_one()
+        sealed = SEALED.fullmatch(case.contact or "")
+        assert sealed is not None
+        token = sealed.group(2)
+        flipped = ("A" if token[-8] != "A" else "B").join((token[:-8], token[-7:]))
+        case.contact = f"<{sealed.group(1)}:{flipped}>"
+
+
+def test_an_address_that_cannot_be_opened_fails_its_row_only(desk: Desk, smtp: Any) -> None:
+    mailbox, controller = smtp
+    env = smtp_desk(desk, controller.port)
+    mailbox.refuse = "451 4.3.0 Mailbox busy, try again later"
+    spoiled, good = reply_to_citizen(env), reply_to_citizen(env)  # both waiting to retry
+    spoil_address(env, spoiled)
+    mailbox.refuse = None
+    time.sleep(1.1)
+
+    report = env.desk.deliver()  # the spoiled row comes first and does not stop the batch
+    assert (report.sent, report.retrying, report.failed) == (1, 0, 1)
+    assert [m["To"] for m in mailbox.messages] == [ADDRESS]
+    failed = case_of(env, spoiled).replies[0]
+    assert failed.delivery_state == "email_failed"
+    assert "address cannot be opened with this key, E821" in failed.delivery
+    assert case_of(env, good).replies[0].delivery_state == "email_sent"
+
+    # Replying again on the spoiled case: the reply is kept and shown, the email fails.
+    alice = env.staff["alice"]
+    case = case_of(env, spoiled)
+    sent = env.desk.send_reply(spoiled, alice, "A second reply.", case.version)
+    assert [r.delivery_state for r in sent.replies] == ["email_failed", "email_failed"]
+    assert len(mailbox.messages) == 1
+
+
 # --- a local GOV.UK Notify ---------------------------------------------------------------------
 
 
@@ -282,6 +321,7 @@ class NotifyApi(BaseHTTPRequestHandler):
 
     received: list[dict[str, Any]] = []
     answer: tuple[int, dict[str, Any]] = (201, {})
+    raw: bytes | None = None  # a body to send as it is, instead of JSON
 
     def do_POST(self) -> None:  # noqa: N802
         if self.path != "/v2/notifications/email":
@@ -292,6 +332,8 @@ class NotifyApi(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         NotifyApi.received.append(body)
         status, answer = NotifyApi.answer
+        if NotifyApi.raw is not None:
+            return self._send_raw(status, NotifyApi.raw)
         self._send(status, answer or {"id": str(uuid.uuid4()), "reference": body["reference"]})
 
     @staticmethod
@@ -305,7 +347,9 @@ class NotifyApi(BaseHTTPRequestHandler):
         return bool(payload["iss"] == SERVICE_ID and abs(payload["iat"] - time.time()) < 30)
 
     def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
+        self._send_raw(status, json.dumps(body).encode())
+
+    def _send_raw(self, status: int, data: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -320,6 +364,7 @@ class NotifyApi(BaseHTTPRequestHandler):
 def notify() -> Iterator[str]:
     NotifyApi.received = []
     NotifyApi.answer = (201, {})
+    NotifyApi.raw = None
     server = ThreadingHTTPServer(("127.0.0.1", 0), NotifyApi)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -366,6 +411,16 @@ def test_notify_errors(desk: Desk, notify: str) -> None:
     reply = case_of(env, permanent).replies[0]
     assert reply.delivery_state == "email_failed"
     assert "Notify 400 BadRequestError" in reply.delivery and ADDRESS not in reply.delivery
+
+
+def test_an_accepted_email_with_a_garbled_answer_counts_as_sent(desk: Desk, notify: str) -> None:
+    env = notify_desk(desk, notify)
+    NotifyApi.raw = b"<html>Created</html>"  # a proxy's page instead of Notify's JSON
+    reference = reply_to_citizen(env)
+    assert len(NotifyApi.received) == 1
+    assert case_of(env, reference).replies[0].delivery_state == "email_sent"
+    [outbox] = env.rows(OutboxRow)
+    assert (outbox.status, outbox.attempts, outbox.provider_id) == ("sent", 1, "")
 
 
 def test_a_wrongly_signed_request_is_refused_by_notify(desk: Desk, notify: str) -> None:

@@ -26,7 +26,7 @@ from civicdesk.store.engine import make_sessionmaker
 from civicdesk.store.inquiries import InquiryRow
 from civicdesk.web.app import create_app
 
-KEY = "chat-key-for-tests-1"
+KEY = "chat-key-for-tests-1-" + "k" * 11  # 32 characters, the least allowed
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder: Path = tmp_path_factory.mktemp("chat-api")
-    settings = web_settings_for(folder, chat_api_keys=f"other-key, {KEY}")
+    settings = web_settings_for(folder, chat_api_keys=f"other-key-{'o' * 22}, {KEY}")
     app = create_app(settings)
     migrate.upgrade(app.state.engine)
     ingest_paths(settings, app.state.engine, [sample_council_path()])

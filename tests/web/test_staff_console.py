@@ -367,6 +367,41 @@ def test_only_one_caseworker_holds_a_case_and_a_supervisor_can_release_it(
     assert "Held by Nobody" in text_of(page)
 
 
+def test_a_reply_sent_after_losing_the_claim_is_kept_read_only(
+    app: FastAPI, client: AppClient
+) -> None:
+    reference = hand_over(client)
+    case_url = f"/staff/cases/{reference}"
+    worker = staff_as(app, client, Role.CASEWORKER, "Sam First")
+    supervisor = staff_as(app, client, Role.SUPERVISOR, "Pat Supervisor")
+    form_post(worker, case_url, f"{case_url}/claim")
+
+    # The caseworker has the editor open; meanwhile a supervisor releases the claim.
+    editor = worker.get(case_url)
+    version = re.search(r'name="version" value="(\d+)"', editor.text).group(1)  # type: ignore[union-attr]
+    token = csrf_from(editor.text.split('id="reply-form"', 1)[1])
+    assert form_post(supervisor, case_url, f"{case_url}/release").status_code == 303
+
+    typed = "Dear resident,\n\nWe have <checked> your band & it is correct."
+    for action in ("reply", "draft"):
+        refused = worker.post(
+            f"{case_url}/{action}", data={"version": version, "text": typed, "csrf_token": token}
+        )
+        assert refused.status_code == 409
+        assert "govuk-error-summary" in refused.text
+        assert 'href="#kept-text"' in refused.text
+        text = text_of(refused)
+        assert "Claim the case before you change it." in text
+        assert "your text was not saved or sent" in text
+        assert textarea(refused, "kept-text") == typed  # nothing typed is lost
+        assert re.search(r'<textarea[^>]*id="kept-text"[^>]*readonly', refused.text)
+        assert "&lt;checked&gt; your band &amp; it is correct." in refused.text
+        assert 'id="reply-form"' not in refused.text  # no editor: the case is not theirs
+        token = csrf_from(worker.get("/staff/account").text)
+    page = worker.get(case_url).text
+    assert 'data-action="reply_sent"' not in page and 'data-action="draft_saved"' not in page
+
+
 def test_an_admin_sees_cases_but_cannot_work_them(app: FastAPI, client: AppClient) -> None:
     reference = hand_over(client)
     admin = staff_as(app, client, Role.ADMIN)

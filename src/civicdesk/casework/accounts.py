@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicdesk.casework.passwords import PasswordPolicy
 from civicdesk.casework.permissions import Role
-from civicdesk.casework.sign_in_throttle import Scope, SignInThrottle
+from civicdesk.casework.sign_in_throttle import Attempt, Scope, SignInThrottle
 from civicdesk.casework.staff_sessions import SessionStore, StaffSession, end_sessions_of
 from civicdesk.casework.staff_user import Clock, StaffUser, user_from_row
 from civicdesk.errors import CivicdeskError
@@ -268,28 +268,31 @@ class Accounts:
     def authenticate(self, email: str, password: str, *, client: str) -> StaffUser:
         """The account for ``email`` and ``password``, or SignInRefused.
 
-        The password hash is checked outside any transaction (it takes tens of
-        milliseconds), between a read of the lockout state and the write of the outcome.
+        The attempt is counted as a failure first, in one transaction that locks the counters
+        (see ``SignInThrottle.take``), and the password hash is checked after it commits (it
+        takes tens of milliseconds, too long to hold a lock for). Counting after checking
+        would let guesses sent in parallel all be checked before any was counted.
         """
         now = self.clock()
         email = normalise_email(email)
         keys = self.throttle.keys(email, client)
-        with self.sessions() as session:
-            lockout = self.throttle.locked(session, keys, now)
+        with session_scope(self.sessions) as session:
             row = self._by_email(session, email)
             known = user_from_row(row) if row else None
             stored_hash = row.password_hash if row else None
-        if lockout is not None:
-            self._record_failure(known, "locked")
+            attempt = self.throttle.take(session, keys, now)
+            if attempt.refused is not None:
+                self._failure_event(session, known, "locked")
+        if attempt.refused is not None:
             raise self._locked_refusal()
         matches = self._verify(stored_hash or self._dummy_hash, password) and known is not None
         if matches and known is not None and known.active:
-            self._succeed(known, password, stored_hash or "", keys)
+            self._succeed(known, password, stored_hash or "", keys, attempt)
             return known
         reason = "disabled" if matches else "credentials"
         with session_scope(self.sessions) as session:
             self.throttle.prune(session, now)
-            for lock in self.throttle.fail(session, keys, now):
+            for lock in attempt.locked:
                 record_event(
                     session,
                     actor=known.actor if known else "anonymous",
@@ -311,12 +314,17 @@ class Accounts:
             return False
 
     def _succeed(
-        self, user: StaffUser, password: str, stored_hash: str, keys: dict[Scope, str]
+        self,
+        user: StaffUser,
+        password: str,
+        stored_hash: str,
+        keys: dict[Scope, str],
+        attempt: Attempt,
     ) -> None:
         stale = self.hasher.check_needs_rehash(stored_hash)
         rehashed = self.hasher.hash(password) if stale else None
         with session_scope(self.sessions) as session:
-            self.throttle.clear_account(session, keys)
+            self.throttle.give_back(session, keys, attempt)
             if rehashed is not None:
                 row = session.get(StaffUserRow, user.id)
                 if row is not None:
@@ -338,10 +346,6 @@ class Accounts:
             hint=f"Wait {minutes} minutes, then try again. Ask an administrator if you have "
             "forgotten your password.",
         )
-
-    def _record_failure(self, known: StaffUser | None, reason: str) -> None:
-        with session_scope(self.sessions) as session:
-            self._failure_event(session, known, reason)
 
     @staticmethod
     def _failure_event(session: Session, known: StaffUser | None, reason: str) -> None:

@@ -261,7 +261,7 @@ class CaseDesk:
             inquiry = get_inquiry(session, ref)
             if inquiry is None or not may_open(inquiry):
                 return None
-            self.opening.open(session, inquiry, "sync")  # a no-op when it has its case
+            self.opening.open_late(session, inquiry)  # a no-op when it has its case
             return citizen_case_of(self.ledger.case(session, ref), inquiry, session)
 
     def set_contact(self, reference: str, token: str, email: str) -> bool:

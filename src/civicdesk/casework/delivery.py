@@ -7,6 +7,8 @@ the result. A temporary failure is retried after ``email_retry_seconds``, doubli
 up to ``email_max_attempts``; a permanent one (a 5xx from SMTP, a 400 or 403 from Notify)
 fails at once. Either way the case shows what happened, and nothing is deleted. Errors are
 kept as codes: never an address, never the server's words (which may quote the address).
+One bad row (an address sealed with another key, a sender that breaks) fails on its own: it
+never stops the rest of a batch, nor undoes the reply it belongs to.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from civicdesk.casework.senders import DeliveryFailed, Email, Sender
 from civicdesk.casework.tokens import citizen_token
 from civicdesk.logging import get_logger
 from civicdesk.privacy.keys import sealer
-from civicdesk.privacy.operators import SEALED
+from civicdesk.privacy.operators import SEALED, SealedValueError
 from civicdesk.settings import Settings
 from civicdesk.store.audit import record_event
 from civicdesk.store.base import utcnow
@@ -109,23 +111,37 @@ class Outbox:
             due = list(session.execute(query.order_by(OutboxRow.id).limit(limit)).scalars())
         report = DeliveryReport()
         for outbox_id in due:
-            report = report + self._deliver_one(outbox_id, self.sender)
+            try:
+                report = report + self._deliver_one(outbox_id, self.sender)
+            except Exception as exc:  # noqa: BLE001 (one row must not stop the batch)
+                # Claiming or recording failed (the database, most likely). A claimed row is
+                # tried again once its lease ends; an unclaimed one is still due.
+                log.warning("reply_email_error", outbox_id=outbox_id, error=type(exc).__name__)
+                report = report + DeliveryReport(retrying=1)
         return report
 
     def _deliver_one(self, outbox_id: int, sender: Sender) -> DeliveryReport:
-        email, attempt = self._claim(outbox_id)
-        if attempt == 0:
+        claimed = self._claim(outbox_id)
+        if claimed is None:
             return DeliveryReport()  # someone else has it, or it is no longer due
+        case, reply, attempt = claimed
         try:
+            email = self._email(case, reply)
             if email is None:
                 raise DeliveryFailed("no email address on the case", permanent=True)
             provider_id = sender.send(email)
         except DeliveryFailed as failure:
             return self._record_failure(outbox_id, attempt, failure)
+        except Exception as exc:  # noqa: BLE001 (a sender's bug is this row's failure)
+            broken = DeliveryFailed(f"unexpected {type(exc).__name__}")
+            return self._record_failure(outbox_id, attempt, broken)
         self._record(outbox_id, "sent", attempt, provider_id=provider_id)
         return DeliveryReport(sent=1)
 
-    def _claim(self, outbox_id: int) -> tuple[Email | None, int]:
+    def _claim(self, outbox_id: int) -> tuple[CaseRow, CaseReplyRow, int] | None:
+        """Take the row for one try (the case and reply to send, and which try this is), or
+        None when another sender has it or it is no longer due. Nothing that can fail for
+        this row alone happens here, so a claim is never rolled back by a bad row."""
         now = utcnow()
         with session_scope(self.sessions) as session:
             claimed = session.execute(
@@ -142,19 +158,27 @@ class Outbox:
                 )
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return None, 0
+                return None
             outbox = session.get(OutboxRow, outbox_id)
             assert outbox is not None
             case = session.get(CaseRow, outbox.case_id)
             reply = session.get(CaseReplyRow, outbox.reply_id)
             assert case is not None and reply is not None
-            return self._email(case, reply), outbox.attempts
+            return case, reply, outbox.attempts
 
     def _email(self, case: CaseRow, reply: CaseReplyRow) -> Email | None:
+        """The email for a reply; None without an address. An address that cannot be opened
+        (sealed under another encryption key, or altered) fails for good: retrying with the
+        same key cannot open it."""
         sealed = SEALED.fullmatch(case.contact or "")
         if sealed is None:
             return None
-        address = sealer(self.settings).open(sealed.group(2), sealed.group(1))
+        try:
+            address = sealer(self.settings).open(sealed.group(2), sealed.group(1))
+        except SealedValueError as error:
+            raise DeliveryFailed(
+                f"address cannot be opened with this key, {error.code}", permanent=True
+            ) from None
         words = WORDS.get(case.language, WORDS["en"])
         prefix = "/cy" if case.language == "cy" else ""
         token = citizen_token(self.settings, case.reference)

@@ -9,7 +9,9 @@ neither fails. The AI draft is written just after (see ADR 0051 for why inline).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Insert, select, update
@@ -22,7 +24,7 @@ from civicdesk.assistant.stages.persist import FollowUp
 from civicdesk.casework.drafts import DraftWriter
 from civicdesk.casework.ledger import Ledger
 from civicdesk.casework.queues import QueueBook
-from civicdesk.casework.reading import readable
+from civicdesk.casework.reading import as_utc, readable
 from civicdesk.casework.sla import WorkingCalendar
 from civicdesk.casework.status import CaseStatus, Priority
 from civicdesk.domain.inquiry import AssistantReply, Channel, HelpLine
@@ -34,6 +36,9 @@ from civicdesk.store.inquiries import InquiryRow, get_inquiry
 
 SUMMARY_CHARS = 160
 SYNC_BATCH = 200
+# How often pages re-run the catch-up sync: a hook that failed leaves an inquiry without its
+# case until then. The sync is one indexed query when nothing is missing.
+SYNC_EVERY_SECONDS = 60.0
 
 
 def summarise(text: str) -> str:
@@ -66,10 +71,17 @@ def open_case(
     calendar: WorkingCalendar,
     actor: str,
     pages: Sequence[str] = (),
+    received: datetime | None = None,
 ) -> bool:
-    """Open the case for ``inquiry`` in the caller's transaction; False if it already has one."""
+    """Open the case for ``inquiry`` in the caller's transaction; False if it already has one.
+
+    ``received`` is when the citizen's wait began, if not now: a case opened late (by the
+    sync or a first look, after its hook failed) counts its age and its reply deadline from
+    the inquiry, not from the moment someone noticed it had no case.
+    """
     placement = book.place(inquiry.reasons, inquiry.text, [*pages, *ranked_pages(inquiry)])
     now = utcnow()
+    start = as_utc(received) if received is not None else now
     values: dict[str, Any] = {
         "reference": inquiry.reference,
         "queue": placement.queue.key,
@@ -80,8 +92,8 @@ def open_case(
         "language": inquiry.language or "en",
         "summary": summarise(inquiry.text),
         "draft_citations": [],
-        "created_at": now,
-        "due_at": calendar.due_at(now, placement.queue.sla_working_days),
+        "created_at": start,
+        "due_at": calendar.due_at(start, placement.queue.sla_working_days),
         "updated_at": now,
     }
     case_id = session.execute(_insert_once(session, values)).scalar_one_or_none()
@@ -97,13 +109,16 @@ def open_case(
     session.add(
         CaseHistoryRow(case_id=case_id, at=now, actor=actor, action="opened", detail=detail)
     )
+    # The audit trail is kept for years and auditors read it: it gets the queue and the
+    # priority only. Why the case was placed (a crisis reason) and which vulnerability was
+    # seen (mental health, disability, ...) are health data, kept in the case's history.
     record_event(
         session,
         actor=actor,
         action="case.opened",
         object_type="case",
         object_id=inquiry.reference,
-        payload=detail,
+        payload={"queue": placement.queue.key, "priority": placement.priority.name.lower()},
     )
     return True
 
@@ -138,10 +153,13 @@ def inquiries_without_case(session: Session, limit: int = SYNC_BATCH) -> list[In
 class Opener:
     """Opens cases (hook, sync, first look) and writes their AI drafts."""
 
-    def __init__(self, ledger: Ledger, drafts: DraftWriter) -> None:
+    def __init__(
+        self, ledger: Ledger, drafts: DraftWriter, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ledger = ledger
         self.drafts = drafts
-        self._synced = False
+        self.clock = clock
+        self._synced_at: float | None = None
         self._lock = threading.Lock()
 
     def open(self, session: Session, inquiry: InquiryRow, actor: str, **kwargs: Any) -> bool:
@@ -153,6 +171,11 @@ class Opener:
             actor=actor,
             **kwargs,
         )
+
+    def open_late(self, session: Session, inquiry: InquiryRow) -> bool:
+        """Open the case of an inquiry whose hook did not, dated from the inquiry."""
+        received = inquiry.completed_at or inquiry.created_at
+        return self.open(session, inquiry, "sync", received=received)
 
     def on_handover(
         self, session: Session, reply: AssistantReply, context: InquiryContext | None
@@ -186,7 +209,7 @@ class Opener:
                 inquiry = get_inquiry(session, reference)
                 if inquiry is None or not may_open(inquiry):
                     return False
-                self.open(session, inquiry, "sync")
+                self.open_late(session, inquiry)
             needs_draft = exists is None or exists.draft_state is None
         if needs_draft:
             self.write_draft(reference)
@@ -198,18 +221,24 @@ class Opener:
         while True:
             with session_scope(self.ledger.sessions) as session:
                 missing = inquiries_without_case(session)
-                created += sum(self.open(session, inquiry, "sync") for inquiry in missing)
+                created += sum(self.open_late(session, inquiry) for inquiry in missing)
             if len(missing) < SYNC_BATCH:
                 return created
 
     def ensure_synced(self) -> None:
-        """Catch up once per process, on first use, with inquiries a hook did not open."""
-        if self._synced:
+        """Catch up with inquiries a hook did not open: on first use, then again whenever
+        ``SYNC_EVERY_SECONDS`` have passed, so a failed hook is repaired within a minute or
+        so rather than at the next restart."""
+        if not self._sync_due():
             return
         with self._lock:
-            if not self._synced:
+            if self._sync_due():
                 self.sync()
-                self._synced = True
+                self._synced_at = self.clock()
+
+    def _sync_due(self) -> bool:
+        last = self._synced_at
+        return last is None or self.clock() - last >= SYNC_EVERY_SECONDS
 
     def write_draft(self, reference: str) -> bool:
         """Write the AI draft if the case has none yet; False when it already had one."""

@@ -175,7 +175,12 @@ class NotifySender:
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"Notify {type(exc).__name__}") from None
         if response.status_code == 201:
-            return str(response.json().get("id", ""))
+            # Notify has accepted the email: a body it garbled must not fail (and so resend) it.
+            try:
+                body = response.json()
+            except ValueError:
+                return ""
+            return str(body.get("id", "")) if isinstance(body, dict) else ""
         raise DeliveryFailed(
             f"Notify {response.status_code} {_notify_error(response)}".strip(),
             permanent=response.status_code in (400, 403),

@@ -35,6 +35,14 @@ class Lockout:
     until: datetime
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """What counting one sign-in attempt did: refused it, or took a try (and maybe locked)."""
+
+    refused: Lockout | None
+    locked: list[Lockout]
+
+
 class SignInThrottle:
     """Failure counters in ``sign_in_attempts``, used inside the caller's transaction."""
 
@@ -57,30 +65,57 @@ class SignInThrottle:
         message = f"sign-in|{scope.value}|{value}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    def locked(self, session: Session, keys: dict[Scope, str], now: datetime) -> Lockout | None:
-        """The first scope still locked at ``now``, if any."""
-        for scope, key in keys.items():
-            row = self._row(session, scope, key)
-            if row is not None and row.locked_until is not None and as_utc(row.locked_until) > now:
-                return Lockout(scope, as_utc(row.locked_until))
-        return None
+    def take(self, session: Session, keys: dict[Scope, str], now: datetime) -> Attempt:
+        """Count this attempt as a failure before its password is checked, or refuse it.
 
-    def fail(self, session: Session, keys: dict[Scope, str], now: datetime) -> list[Lockout]:
-        """Count one failure against each key; return the scopes this failure locked."""
-        locked: list[Lockout] = []
+        Counting first is what makes the limit hold against guesses sent in parallel: every
+        attempt locks its counter rows (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+        ``BEGIN IMMEDIATE`` runs one writer at a time) and either finds them locked or takes
+        one of the remaining tries, so at most the limit's worth of passwords are ever checked.
+        The attempt that reaches the limit locks at once and is still checked; a success gives
+        its try back (see ``give_back``). Rows are locked account first, then client, in every
+        transaction, so two attempts cannot deadlock.
+        """
+        rows: dict[Scope, SignInAttemptRow] = {}
         for scope, key in keys.items():
             self._ensure_row(session, scope, key, now)
             row = self._row(session, scope, key, for_update=True)
             assert row is not None  # inserted just above, in this transaction
+            rows[scope] = row
+        for scope, row in rows.items():
+            if row.locked_until is not None and as_utc(row.locked_until) > now:
+                return Attempt(refused=Lockout(scope, as_utc(row.locked_until)), locked=[])
+        locked: list[Lockout] = []
+        for scope, row in rows.items():
             if as_utc(row.window_started_at) <= now - self.window:
                 row.failures, row.window_started_at, row.locked_until = 0, now, None
             row.failures += 1
             if row.failures >= self.limits[scope]:
-                row.failures, row.window_started_at = 0, now
+                # The count stays at the limit while locked, so a success can give its try
+                # back; the window restarts with the lock, so both end together.
+                row.window_started_at = now
                 row.locked_until = now + self.window
                 locked.append(Lockout(scope, row.locked_until))
         session.flush()
-        return locked
+        return Attempt(refused=None, locked=locked)
+
+    def give_back(self, session: Session, keys: dict[Scope, str], attempt: Attempt) -> None:
+        """A successful sign-in: forget the account's failures and return the client's try.
+
+        The account's count is cleared (its owner is back); the address's count only loses
+        the try this attempt took, and the lock this attempt set if it set one, so one good
+        account cannot reset an address's count between guesses at others.
+        """
+        self.clear_account(session, keys)
+        row = self._row(session, Scope.CLIENT, keys[Scope.CLIENT], for_update=True)
+        if row is None:
+            return
+        row.failures = max(row.failures - 1, 0)
+        if any(lock.scope == Scope.CLIENT for lock in attempt.locked):
+            row.locked_until = None
+        if row.failures == 0 and row.locked_until is None:
+            session.delete(row)  # nothing left to count: keep no row for this address
+        session.flush()
 
     def clear_account(self, session: Session, keys: dict[Scope, str]) -> None:
         """A successful sign-in forgets the account's failures (not the address's: one good
@@ -94,8 +129,11 @@ class SignInThrottle:
 
     def prune(self, session: Session, now: datetime) -> None:
         """Forget counters whose window and lock have both passed."""
-        session.execute(
-            delete(SignInAttemptRow).where(
+        # Rows another sign-in is counting are skipped rather than waited for, so pruning
+        # never holds one counter while waiting for another (PostgreSQL; SQLite has one writer).
+        expired = (
+            select(SignInAttemptRow.id)
+            .where(
                 and_(
                     SignInAttemptRow.window_started_at < now - self.window,
                     or_(
@@ -104,6 +142,12 @@ class SignInThrottle:
                     ),
                 )
             )
+            .with_for_update(skip_locked=True)
+        )
+        session.execute(
+            delete(SignInAttemptRow)
+            .where(SignInAttemptRow.id.in_(expired))
+            .execution_options(synchronize_session=False)
         )
 
     @staticmethod

@@ -71,7 +71,7 @@ def attempt(
     except StaleEdit as stale:
         return conflict(request, user, stale.current, typed, kind)
     except CaseConflict as error:
-        return shown_with_error(request, user, reference, say(error), "", typed, 409)
+        return shown_with_error(request, user, reference, say(error), kind, typed, 409)
     except CaseInputRejected as error:
         return shown_with_error(request, user, reference, say(error), kind, typed, 422)
     reference = reference.strip().upper()
@@ -90,14 +90,26 @@ def shown_with_error(
     typed: str,
     status_code: int,
 ) -> Response:
-    """The case as it is now, the message in an error summary and on its field, text kept."""
+    """The case as it is now, the message in an error summary and on its field, text kept.
+
+    When the case is no longer this person's (a supervisor released it, a colleague claimed
+    it), there is no editor to put the reply back in: the text is shown read-only instead, so
+    it can be copied rather than lost.
+    """
     case = existing(request, reference)
+    held_by_me = case.assignee_id == user.id
+    field = FIELDS.get(kind, "claim-actions")
     extra: dict[str, object] = {}
     if kind == "note":
         extra = {"note_text": typed, "note_error": message}
-    elif kind == "reply":
+    elif kind == "reply" and held_by_me:
         extra = {"editor_text": typed, "reply_error": message}
-    errors = [{"text": message, "href": "#" + FIELDS.get(kind, "claim-actions")}]
+    elif kind == "reply" and typed.strip():
+        extra = {"kept_text": typed, "kept_error": message}
+        field = "kept-text"
+    elif not held_by_me:  # the status form and the editor are only there for the holder
+        field = "claim-actions"
+    errors = [{"text": message, "href": "#" + field}]
     return case_page(request, user, case, status_code=status_code, errors=errors, extra=extra)
 
 
