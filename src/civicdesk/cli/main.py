@@ -176,6 +176,7 @@ def _register_parts() -> None:
         "civicdesk.cli.privacy",
         "civicdesk.cli.users",
         "civicdesk.cli.cases",
+        "civicdesk.cli.guardrails",
     ):
         try:
             __import__(module)

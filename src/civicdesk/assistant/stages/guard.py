@@ -1,9 +1,15 @@
-"""guard: refuse manipulation and abuse; a message in crisis is never refused."""
+"""guard: refuse manipulation and abuse; a message in crisis is never refused.
+
+The checks live behind `InputGuard` (assistant/guardrails): normalisation, the routing rules
+and a trained classifier. This stage only turns a verdict into an outcome.
+"""
 
 from __future__ import annotations
 
 from civicdesk.assistant.context import InquiryContext, Verdict
-from civicdesk.assistant.routing import Action, RuleBook
+from civicdesk.assistant.guardrails import InputGuard, build_input_guard
+from civicdesk.assistant.guardrails.guard import CRISIS
+from civicdesk.assistant.routing import RuleBook
 from civicdesk.domain.inquiry import Outcome
 
 
@@ -11,15 +17,22 @@ class Guard:
     name = "guard"
     always = False
 
-    def __init__(self, rules: RuleBook) -> None:
-        self.rules = rules
+    def __init__(self, rules: RuleBook, guard: InputGuard | None = None) -> None:
+        self.guard = guard if guard is not None else build_input_guard(rules)
 
     def __call__(self, context: InquiryContext) -> Verdict:
-        match = self.rules.first_match(context.text, (Action.CRISIS, Action.REFUSE))
-        if match is None:
-            return Verdict("pass")
-        if match.action is Action.CRISIS:
+        verdict = self.guard.check(context.text)
+        if verdict.category == CRISIS:
             return Verdict("pass", {"note": "crisis language: routed next"})
-        context.rule = match.name
-        context.finish(Outcome.REFUSED, f"refused:{match.name}", confidence=0.9)
-        return Verdict("refused", {"rule": match.name})
+        if not verdict.refused:
+            return Verdict("pass", {"score": round(verdict.score, 3)})
+        context.rule = verdict.category
+        context.finish(Outcome.REFUSED, f"refused:{verdict.category}", confidence=0.9)
+        return Verdict(
+            "refused",
+            {
+                "rule": verdict.category,
+                "score": round(verdict.score, 3),
+                "reasons": list(verdict.reasons),
+            },
+        )
