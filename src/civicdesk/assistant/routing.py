@@ -13,11 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from civicdesk.datafiles import DataFile, read_yaml_model
 from civicdesk.domain.inquiry import HelpLine
-from civicdesk.errors import ConfigError, describe_validation
 
 BUILT_IN_RULES = Path(__file__).parent / "rules" / "routing.yaml"
 
@@ -163,7 +162,6 @@ class RuleBook:
         return None
 
 
-
 _QUOTES = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
 )
@@ -182,29 +180,14 @@ def load_rules(path: Path | None = None) -> RuleBook:
     return _load_rules_cached(str(source))
 
 
+_FILE = DataFile(
+    "routing rules file",
+    "CIVICDESK_ASSISTANT_RULES_PATH",
+    "docs/adr/0041-routing-rules-as-data.md",
+    ("E110", "E111", "E112"),
+)
+
+
 @lru_cache(maxsize=4)
 def _load_rules_cached(source: str) -> RuleBook:
-    path = Path(source)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"routing rules file {path} does not exist.",
-            hint="Fix CIVICDESK_ASSISTANT_RULES_PATH or unset it to use the built-in rules.",
-            code="E110",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"routing rules file {path} is not valid YAML ({exc}).",
-            hint="Fix the line named.",
-            code="E111",
-        ) from None
-    try:
-        return RuleBook(RulesFile.model_validate(raw))
-    except ValidationError as exc:
-        raise ConfigError(
-            f"routing rules file {path} does not match the schema ({describe_validation(exc)}).",
-            hint="The built-in file's header and docs/adr/0041-routing-rules-as-data.md "
-            "describe the format.",
-            code="E112",
-        ) from None
+    return RuleBook(read_yaml_model(Path(source), RulesFile, _FILE))

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from civicdesk.assistant.routing import normalise_for_rules
 from civicdesk.casework.status import Priority
-from civicdesk.errors import ConfigError, describe_validation
+from civicdesk.datafiles import DataFile, read_yaml_model
 
 BUILT_IN_QUEUES = Path(__file__).parent / "queues.yaml"
 PAGES_CONSIDERED = 2  # the best pages only: lower ones are often about something else
@@ -167,29 +166,14 @@ def load_queues(path: Path | None = None) -> QueueBook:
     return _load_cached(str(path or BUILT_IN_QUEUES))
 
 
+_FILE = DataFile(
+    "queues file",
+    "CIVICDESK_QUEUES_PATH",
+    "docs/adr/0051-cases-and-queues.md",
+    ("E710", "E711", "E712"),
+)
+
+
 @lru_cache(maxsize=4)
 def _load_cached(source: str) -> QueueBook:
-    path = Path(source)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"queues file {path} does not exist.",
-            hint="Fix CIVICDESK_QUEUES_PATH or unset it to use the built-in queues.",
-            code="E710",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"queues file {path} is not valid YAML ({exc}).",
-            hint="Fix the line named.",
-            code="E711",
-        ) from None
-    try:
-        return QueueBook(QueuesFile.model_validate(raw))
-    except ValidationError as exc:
-        raise ConfigError(
-            f"queues file {path} does not match the schema ({describe_validation(exc)}).",
-            hint="The built-in file's header and docs/adr/0051-cases-and-queues.md describe "
-            "the format.",
-            code="E712",
-        ) from None
+    return QueueBook(read_yaml_model(Path(source), QueuesFile, _FILE))
