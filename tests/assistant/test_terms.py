@@ -80,6 +80,11 @@ def test_placeholders_and_markup_are_not_words() -> None:
         ("Cum pot plăti taxa locală?", "ro"),
         ("كيف أدفع ضريبة المجلس؟", "ar"),
         ("asdkjh qwlekj zxcmn", "und"),
+        # Sentences full of short words that are also English or Welsh markers ("a", "o",
+        # "i", "am", "do"): the model's confident answer wins over the markers.
+        ("Am o întrebare despre taxa locală și aș vrea să știu cât trebuie să plătesc", "ro"),
+        ("Quiero saber cómo puedo pagar el impuesto municipal de mi casa a tiempo", "es"),
+        ("Chcę wiedzieć, do kiedy muszę zapłacić podatek od domu i czy mogę to zrobić", "pl"),
     ],
 )
 def test_language_detection(text: str, code: str) -> None:

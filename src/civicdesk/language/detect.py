@@ -54,6 +54,11 @@ def detect_language(text: str) -> DetectedLanguage:
     code, probability = _identifier().classify(text)
     if code == "cy" and probability >= 0.5:
         return DetectedLanguage("cy", True, len(words))
+    if code not in ("en", "cy") and probability >= 0.9 and len(words) >= 5:
+        # A sentence the model is sure of: the marker words below are short ("a", "i", "o",
+        # "do", "am") and just as common in Polish, Romanian or Spanish, so they must not
+        # turn a Romanian question Welsh or a Spanish one English.
+        return DetectedLanguage(str(code), True, len(words))
     if welsh >= 2 and welsh > english:
         return DetectedLanguage("cy", True, len(words))
     if code == "en" or english >= 2 or (english >= 1 and len(words) <= 4):
