@@ -13,6 +13,7 @@ from pathlib import Path
 BENCH = Path(__file__).parent
 BENCHMARKS = [
     ("retrieval", ["retrieval.py"]),
+    ("multilingual retrieval", ["multilingual.py"]),
     ("answer latency", ["answer_latency.py"]),
     ("privacy", ["pii.py"]),
     ("grounding", ["grounding.py", "--govuk"]),
