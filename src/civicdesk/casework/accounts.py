@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 from functools import cached_property
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -149,14 +150,7 @@ class Accounts:
                 )
                 session.add(row)
                 session.flush()
-                record_event(
-                    session,
-                    actor=actor,
-                    action="staff.user.added",
-                    object_type="staff_user",
-                    object_id=str(row.id),
-                    payload={"role": role.value},
-                )
+                _audit(session, actor, "staff.user.added", str(row.id), {"role": role.value})
                 return user_from_row(row)
         except IntegrityError:
             raise AccountError(
@@ -193,13 +187,8 @@ class Accounts:
                 row.active = False
                 row.disabled_at = self.clock()
                 ended = end_sessions_of(session, row.id)
-                record_event(
-                    session,
-                    actor=actor,
-                    action="staff.user.disabled",
-                    object_type="staff_user",
-                    object_id=str(row.id),
-                    payload={"sessions_ended": ended},
+                _audit(
+                    session, actor, "staff.user.disabled", str(row.id), {"sessions_ended": ended}
                 )
             return user_from_row(row)
 
@@ -210,26 +199,19 @@ class Accounts:
             if not row.active:
                 row.active = True
                 row.disabled_at = None
-                record_event(
-                    session,
-                    actor=actor,
-                    action="staff.user.enabled",
-                    object_type="staff_user",
-                    object_id=str(row.id),
-                )
+                _audit(session, actor, "staff.user.enabled", str(row.id))
             return user_from_row(row)
 
     def set_role(self, email: str, role: Role, *, actor: str = "cli") -> StaffUser:
         with session_scope(self.sessions) as session:
             row = self._require(session, email)
             if row.role != role.value:
-                record_event(
+                _audit(
                     session,
-                    actor=actor,
-                    action="staff.user.role_changed",
-                    object_type="staff_user",
-                    object_id=str(row.id),
-                    payload={"from": row.role, "to": role.value},
+                    actor,
+                    "staff.user.role_changed",
+                    str(row.id),
+                    {"from": row.role, "to": role.value},
                 )
                 row.role = role.value
             return user_from_row(row)
@@ -245,13 +227,8 @@ class Accounts:
             row = self._require(session, email)
             row.password_hash = digest
             ended = end_sessions_of(session, row.id)
-            record_event(
-                session,
-                actor=actor,
-                action="staff.user.password_set",
-                object_type="staff_user",
-                object_id=str(row.id),
-                payload={"sessions_ended": ended},
+            _audit(
+                session, actor, "staff.user.password_set", str(row.id), {"sessions_ended": ended}
             )
             return user_from_row(row)
 
@@ -293,16 +270,12 @@ class Accounts:
         with session_scope(self.sessions) as session:
             self.throttle.prune(session, now)
             for lock in attempt.locked:
-                record_event(
+                _audit(
                     session,
-                    actor=known.actor if known else "anonymous",
-                    action="staff.sign_in.locked",
-                    object_type="staff_user",
-                    object_id=str(known.id) if known else "",
-                    payload={
-                        "scope": lock.scope.value,
-                        "minutes": self.settings.sign_in_lockout_minutes,
-                    },
+                    known.actor if known else "anonymous",
+                    "staff.sign_in.locked",
+                    str(known.id) if known else "",
+                    {"scope": lock.scope.value, "minutes": self.settings.sign_in_lockout_minutes},
                 )
             self._failure_event(session, known, reason)
         raise SignInRefused(WRONG_DETAILS, reason=reason, hint=WRONG_DETAILS_HINT)
@@ -329,13 +302,12 @@ class Accounts:
                 row = session.get(StaffUserRow, user.id)
                 if row is not None:
                     row.password_hash = rehashed
-            record_event(
+            _audit(
                 session,
-                actor=user.actor,
-                action="staff.sign_in.succeeded",
-                object_type="staff_user",
-                object_id=str(user.id),
-                payload={"rehashed": rehashed is not None},
+                user.actor,
+                "staff.sign_in.succeeded",
+                str(user.id),
+                {"rehashed": rehashed is not None},
             )
 
     def _locked_refusal(self) -> SignInRefused:
@@ -349,13 +321,12 @@ class Accounts:
 
     @staticmethod
     def _failure_event(session: Session, known: StaffUser | None, reason: str) -> None:
-        record_event(
+        _audit(
             session,
-            actor=known.actor if known else "anonymous",
-            action="staff.sign_in.failed",
-            object_type="staff_user",
-            object_id=str(known.id) if known else "",
-            payload={"reason": reason, "known_account": known is not None},
+            known.actor if known else "anonymous",
+            "staff.sign_in.failed",
+            str(known.id) if known else "",
+            {"reason": reason, "known_account": known is not None},
         )
 
     # --- sessions (see staff_sessions) -------------------------------------------------
@@ -397,3 +368,17 @@ class Accounts:
                 code="E906",
             )
         return row
+
+
+def _audit(
+    session: Session, actor: str, action: str, user_id: str, payload: dict[str, Any] | None = None
+) -> None:
+    """An audit event about a staff account, named by its id (never its email)."""
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        object_type="staff_user",
+        object_id=user_id,
+        payload=payload,
+    )
