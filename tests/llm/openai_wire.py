@@ -1,16 +1,23 @@
-"""A real HTTP server that speaks the OpenAI chat-completions wire format, for contract tests.
+"""A real HTTP server that speaks the OpenAI wire format (chat completions and embeddings),
+for contract tests.
 
 Each request takes the next scripted behaviour (a reply, an error status, a delay, a broken
-body, an SSE stream); with the script empty, a small "model" answers from the numbered
-sources in the prompt by quoting the first full sentence of source [1] and citing it. Every
-request is recorded (body, headers, time) so tests can see what the client really sent.
-Standard library only; responses close the connection, so no socket outlives a test.
+body, an SSE stream, an embeddings reply out of order or of the wrong length); with the script
+empty, a small "model" answers from the numbered sources in the prompt by quoting the first
+full sentence of source [1] and citing it, and `POST /v1/embeddings` answers with `bag_of_words`
+vectors. Every request is recorded (body, headers, time) so tests can see what the client
+really sent. Standard library only; responses close the connection, so no socket outlives a
+test.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import random
 import re
+import struct
 import threading
 import time
 from collections import deque
@@ -40,12 +47,21 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Vectors:
+    """A 200 embeddings reply of `bag_of_words` rows, one per input unless `count` says how
+    many to send (the wrong count); `shuffled` sends the rows out of index order."""
+
+    shuffled: bool = False
+    count: int | None = None
+
+
+@dataclass(frozen=True)
 class Slow:
     """Wait `seconds` before answering with `then` (longer than the client's timeout: a
-    timeout)."""
+    timeout). On the embeddings path a `then` that is not `Vectors` means `Vectors()`."""
 
     seconds: float
-    then: Reply = Reply('{"sentences": []}')
+    then: Reply | Vectors = Reply('{"sentences": []}')
 
 
 @dataclass(frozen=True)
@@ -70,7 +86,10 @@ class Stream:
     fail_after: int | None = None  # drop the connection after this many deltas
 
 
-Behaviour = Reply | Status | Slow | Raw | Stream
+Behaviour = Reply | Status | Slow | Raw | Stream | Vectors
+
+DIMENSIONS = 64  # of the embeddings
+MAX_INPUTS = 2048  # per embeddings request, as OpenAI's API allows
 
 
 @dataclass
@@ -132,6 +151,9 @@ class FakeOpenAI:
     def completions(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
+    def embeddings(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.endswith("/embeddings")]
+
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
         return self
@@ -141,11 +163,13 @@ class FakeOpenAI:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def _next(self, body: dict[str, Any]) -> Behaviour:
+    def _next(
+        self, body: dict[str, Any], default: Callable[[dict[str, Any]], Behaviour]
+    ) -> Behaviour:
         with self._lock:
             if self._script:
                 return self._script.popleft()
-        return self.model(body)
+        return default(body)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -173,6 +197,9 @@ class FakeOpenAI:
                         time.monotonic(),
                     )
                 )
+                if self.path.endswith("/embeddings"):
+                    self._embeddings(body)
+                    return
                 if not self.path.endswith("/chat/completions"):
                     self._json(404, {"error": {"message": "not found"}})
                     return
@@ -189,11 +216,28 @@ class FakeOpenAI:
                     )
                     return
                 try:
-                    self._behave(server._next(body), body)
+                    self._behave(server._next(body, server.model), body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test): nothing to answer
 
-            def _behave(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
+            def _embeddings(self, body: dict[str, Any]) -> None:
+                texts = body.get("input")
+                if isinstance(texts, str):
+                    texts = [texts]
+                problem = embeddings_input_problem(texts)
+                if problem:
+                    error = {"message": problem, "type": "invalid_request_error", "param": "input"}
+                    self._json(400, {"error": error})
+                    return
+                try:
+                    self._behave(server._next(body, lambda _: Vectors()), body, texts)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _behave(
+                self, behaviour: Behaviour, body: dict[str, Any], texts: list[str] | None = None
+            ) -> None:
+                """Answer with `behaviour`; `texts` are the inputs of an embeddings request."""
                 if isinstance(behaviour, Slow):
                     time.sleep(behaviour.seconds)
                     behaviour = behaviour.then
@@ -202,10 +246,15 @@ class FakeOpenAI:
                     self._json(behaviour.status, error, behaviour.headers)
                 elif isinstance(behaviour, Raw):
                     self._send(200, behaviour.body, behaviour.content_type)
+                elif texts is not None:
+                    vectors = behaviour if isinstance(behaviour, Vectors) else Vectors()
+                    self._json(200, embedding_list(vectors, texts, body))
                 elif isinstance(behaviour, Stream):
                     self._stream(behaviour, body)
-                else:
+                elif isinstance(behaviour, Reply):
                     self._json(200, completion(behaviour, str(body.get("model", ""))))
+                else:
+                    self._json(400, {"error": {"message": f"{behaviour!r} is for embeddings"}})
 
             def _stream(self, stream: Stream, body: dict[str, Any]) -> None:
                 self.send_response(200)
@@ -288,6 +337,58 @@ def completion(reply: Reply, model: str) -> dict[str, Any]:
             "total_tokens": prompt + written,
         }
     return payload
+
+
+def bag_of_words(text: str) -> list[float]:
+    """A deterministic embedding: each lower-cased word adds 1 to one of DIMENSIONS slots
+    chosen by its hash, and a constant slot holds 0.5 so no row is zero. Not normalised (the
+    client's normalisation shows); texts that share words point the same way."""
+    row = [0.0] * DIMENSIONS
+    row[0] = 0.5
+    for word in re.findall(r"\w+", text.lower()):
+        digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+        row[1 + int.from_bytes(digest, "little") % (DIMENSIONS - 1)] += 1.0
+    return row
+
+
+def embeddings_input_problem(texts: object) -> str | None:
+    """What OpenAI's API would refuse in `input` (strings only here), or None."""
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        return "'$.input' must be a string or a list of strings"
+    if not texts or len(texts) > MAX_INPUTS:
+        return f"'$.input' must hold 1 to {MAX_INPUTS} items"
+    if any(t == "" for t in texts):
+        return "'$.input' is invalid: an input cannot be an empty string"
+    return None
+
+
+def embedding_list(vectors: Vectors, texts: list[str], body: dict[str, Any]) -> dict[str, Any]:
+    """The embeddings response body, as floats or (encoding_format "base64") as base64 of
+    little-endian float32, which is what the openai SDK asks for by default."""
+    count = len(texts) if vectors.count is None else vectors.count
+    rows = [(i, bag_of_words(texts[i % len(texts)])) for i in range(count)]
+    if vectors.shuffled and len(rows) > 1:
+        shuffled = rows[:]
+        random.Random(len(rows)).shuffle(shuffled)
+        rows = shuffled if shuffled != rows else rows[::-1]
+    as_base64 = body.get("encoding_format") == "base64"
+    data = [
+        {
+            "object": "embedding",
+            "index": index,
+            "embedding": base64.b64encode(struct.pack(f"<{len(row)}f", *row)).decode("ascii")
+            if as_base64
+            else row,
+        }
+        for index, row in rows
+    ]
+    tokens = sum(len(re.findall(r"\w+", t)) for t in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": str(body.get("model", "")),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def chunk(

@@ -196,6 +196,39 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
     return Composition(parts, citations, relevance)
 
 
+def compose_passage(hits: list[PageHit], relevance: float) -> Composition:
+    """The opening of the best section of the best page, as written, for a question asked in
+    another language: its words cannot be matched to the question's, so the section the
+    vectors chose is shown from its start (up to MAX_WORDS, lists kept whole).
+
+    `relevance` is the caller's measure of how well the section matches (from vector
+    similarity); the words shown are the guidance's own, never a translation.
+    """
+    if not hits or not hits[0].chunks:
+        return Composition([], [], 0.0)
+    chunk = hits[0].chunks[0].chunk
+    candidates = list(split_units(chunk))
+    chosen: set[int] = set()
+    words = 0
+    for index, unit in enumerate(candidates):
+        size = len(unit.text.split())
+        if chosen and words + size > MAX_WORDS:
+            break
+        chosen.add(index)
+        words += size
+    if not chosen:
+        return Composition([], [], 0.0)
+    _complete_lists(candidates, chosen)
+    citation = Citation(
+        url=chunk.citation_url,
+        title=chunk.page_title,
+        section=chunk.section,
+        snippet=_snippet(chunk.text),
+    )
+    parts = [AnswerPart(candidates[i].text, 0, candidates[i].is_list_item) for i in sorted(chosen)]
+    return Composition(parts, [citation], relevance)
+
+
 def answerability(
     question: str, pages: list[PageHit], candidates: list[Unit], vocabulary: set[str]
 ) -> float:

@@ -28,6 +28,9 @@ class InquiryContext:
     removed_data_types: tuple[str, ...] = ()
     language: str = "en"  # language of the reply and page text
     detected_language: str = "und"
+    question_language: str = ""  # a language no page is written in, when detected
+    message_language: str = ""  # language of the assistant's own words (message, notice)
+    notice: str = ""  # said beside an answer, e.g. that the guidance is in English
     guidance_language: str = ""
     rule: str = ""  # routing rule that decided the outcome, if any
     hits: list[PageHit] = field(default_factory=list)

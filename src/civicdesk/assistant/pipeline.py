@@ -67,4 +67,7 @@ def to_reply(context: InquiryContext) -> AssistantReply:
         removed_data_types=context.removed_data_types,
         trace=tuple(context.trace),
         guidance_language=context.guidance_language,
+        question_language=context.question_language,
+        message_language=context.message_language or context.language,
+        notice=context.notice,
     )

@@ -21,7 +21,12 @@ def public_reply(reply: AssistantReply, *, trace: bool = False) -> dict[str, obj
         "reasons": list(reply.reasons),
         "help_lines": [asdict(line) for line in reply.help_lines],
         "removed_data_types": list(reply.removed_data_types),
+        "guidance_language": reply.guidance_language,
     }
+    if reply.question_language:
+        body["question_language"] = reply.question_language
+    if reply.notice:
+        body["notice"] = {"text": reply.notice, "language": reply.message_language}
     if trace:
         body["trace"] = [asdict(record) for record in reply.trace]
     return body

@@ -6,6 +6,7 @@ Web routes, CLI commands and the evaluation harness all call this one object.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicdesk.assistant.context import InquiryContext, Stage
+from civicdesk.assistant.messages import load_catalogues
 from civicdesk.assistant.pipeline import Pipeline, to_reply
 from civicdesk.assistant.routing import RuleBook, load_rules
 from civicdesk.assistant.stages.check import Check, Detector
@@ -81,7 +83,7 @@ def build_pipeline(
         Privacy(redactor),
         Receive(sessions),
         Guard(rules),
-        Language(),
+        Language(getattr(retriever, "crosses_languages", None)),
         Route(rules),
         Retrieve(retriever),
         Compose(threshold, build_generator(settings), settings.llm_token_budget),
@@ -90,7 +92,7 @@ def build_pipeline(
             min_support=settings.grounding_min_support,
             known_pages=getattr(retriever, "page_urls", None),
         ),
-        Decide(settings.organisation_name, threshold),
+        Decide(settings.organisation_name, threshold, load_catalogues(settings.catalogues_path)),
         Persist(sessions, to_reply, on_handover),
     ]
     return Pipeline(stages)
@@ -110,15 +112,40 @@ class FreshRetriever:
         self._interval = interval
         self._current = self._load()
         self._checked = time.monotonic()
+        self._local = threading.local()
 
     def search(
-        self, query: str, *, k: int = 5, locale: str | None = None, chunks_per_page: int = 3
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        locale: str | None = None,
+        chunks_per_page: int = 3,
+        query_language: str | None = None,
     ) -> list[PageHit]:
         now = time.monotonic()
         if now - self._checked >= self._interval:
             self._checked = now
             self._current = self._load()
-        return self._current.search(query, k=k, locale=locale, chunks_per_page=chunks_per_page)
+        current = self._current
+        hits = current.search(
+            query,
+            k=k,
+            locale=locale,
+            chunks_per_page=chunks_per_page,
+            query_language=query_language,
+        )
+        self._local.ranking = current.last_ranking
+        return hits
+
+    @property
+    def last_ranking(self) -> str:
+        """How this thread's last search ranked: lexical, hybrid or vector."""
+        return str(getattr(self._local, "ranking", "lexical"))
+
+    def crosses_languages(self, language: str | None) -> bool:
+        """Whether a question in `language` can be matched to guidance in another one."""
+        return self._current.crosses_languages(language)
 
     def page_urls(self) -> Collection[str]:
         """Every page in the loaded index (the same list until guidance changes): links an

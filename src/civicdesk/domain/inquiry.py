@@ -80,3 +80,6 @@ class AssistantReply:
     removed_data_types: tuple[str, ...] = ()
     trace: tuple[StageRecord, ...] = ()
     guidance_language: str = ""
+    question_language: str = ""  # when asked in a language no guidance is written in
+    message_language: str = ""  # language of `answer` when it is a message, and of `notice`
+    notice: str = ""  # e.g. "this guidance is only in English", in message_language

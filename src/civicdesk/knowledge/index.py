@@ -91,6 +91,10 @@ class LexicalIndex:
     def size(self) -> int:
         return len(self.chunks)
 
+    def in_language(self, locale: str) -> npt.NDArray[np.bool_]:
+        """Which chunks are written in `locale`'s language."""
+        return np.asarray(self._chunk_language == language_of(locale), dtype=bool)
+
     def query_terms(self, query: str, locale: str | None = None) -> dict[int, float]:
         """Column and weight of each known query term, analysed for the languages searched.
 
@@ -302,8 +306,10 @@ def build_index(
         languages=frozenset(language_of(c.locale) for c in chunks) or frozenset({"en"}),
         acronyms=defined_acronyms(
             [c.text for c in chunks]
-            + [f"{c.page_title}. {fields.descriptions.get(c.page_url, '')}"
-               for c in first_chunks.values()]
+            + [
+                f"{c.page_title}. {fields.descriptions.get(c.page_url, '')}"
+                for c in first_chunks.values()
+            ]
         ),
     )
 
@@ -445,8 +451,15 @@ def load_index(folder: Path) -> LexicalIndex:
         raise ValueError("no index manifest of this format")
     payload = json.loads((folder / "data.json").read_text(encoding="utf-8"))
     chunks = [
-        Chunk(id=c[0], page_url=c[1], page_title=c[2], heading_path=tuple(c[3]), text=c[4],
-              locale=c[5], anchor=c[6])
+        Chunk(
+            id=c[0],
+            page_url=c[1],
+            page_title=c[2],
+            heading_path=tuple(c[3]),
+            text=c[4],
+            locale=c[5],
+            anchor=c[6],
+        )
         for c in payload["chunks"]
     ]
     parameters = RankingParameters(

@@ -85,6 +85,9 @@ def complete_inquiry(session: Session, reply: AssistantReply, *, needs_person: b
         "citations": [asdict(citation) for citation in reply.citations],
         "help_lines": [asdict(line) for line in reply.help_lines],
         "guidance_language": reply.guidance_language,
+        "question_language": reply.question_language,
+        "message_language": reply.message_language,
+        "notice": reply.notice,
     }
     trace = [
         {

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import Scope
 
+from civicdesk.language.direction import text_direction
 from civicdesk.logging import request_id_var
 from civicdesk.settings import Settings, get_settings
 from civicdesk.web.i18n import (
@@ -127,6 +128,7 @@ def page_context(scope: Scope) -> dict[str, Any]:
         "settings": settings,
         "service_name": service_name(settings, lang),
         "request_id": request_id_var.get() or "",
+        "text_direction": text_direction,
     }
 
 

@@ -6,12 +6,23 @@ With a provider configured, the model then writes the answer from the same guida
 
 from __future__ import annotations
 
-from civicdesk.assistant.compose import compose_extractive, render_answer
+from civicdesk.assistant.compose import compose_extractive, compose_passage, render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
 from civicdesk.assistant.generation import generate_answer
 from civicdesk.llm.generator import Generator
 
 RELEVANCE_THRESHOLD = 0.4
+# Vector similarity of the best page for a question in another language, mapped onto the
+# 0-1 relevance scale: at or below SIMILARITY_FLOOR nothing matches, at SIMILARITY_CEILING a
+# perfect match. Measured on evals/multilingual-govuk.jsonl (bench/multilingual.py).
+SIMILARITY_FLOOR = 0.86
+SIMILARITY_CEILING = 0.94
+
+
+def similarity_relevance(similarity: float) -> float:
+    """A page's vector similarity on the composer's relevance scale (0 to 1)."""
+    share = (similarity - SIMILARITY_FLOOR) / (SIMILARITY_CEILING - SIMILARITY_FLOOR)
+    return round(min(1.0, max(0.0, share)), 4)
 
 
 class Compose:
@@ -29,6 +40,8 @@ class Compose:
         self.token_budget = token_budget
 
     def __call__(self, context: InquiryContext) -> Verdict:
+        if context.question_language:
+            return self._across_languages(context)
         composition = compose_extractive(context.text, context.hits)
         if composition.relevance < self.threshold and context.fallback_hits:
             fallback = compose_extractive(context.text, context.fallback_hits)
@@ -52,3 +65,20 @@ class Compose:
             return Verdict("composed" if composition.parts else "empty", detail)
         detail |= generate_answer(context, self.generator, self.token_budget)
         return Verdict("generated" if context.generated else "fallback", detail)
+
+    def _across_languages(self, context: InquiryContext) -> Verdict:
+        """A question in a language the guidance is not written in: the matched section as
+        written (a model, when set, could translate; the extractive default never does)."""
+        similarity = context.hits[0].score if context.hits else 0.0
+        composition = compose_passage(context.hits, similarity_relevance(similarity))
+        context.parts = composition.parts
+        context.citations = composition.citations
+        context.relevance = composition.relevance
+        context.answer = render_answer(composition.parts)
+        detail: dict[str, object] = {
+            "parts": len(composition.parts),
+            "relevance": composition.relevance,
+            "similarity": round(similarity, 4),
+            "as_written": context.guidance_language,
+        }
+        return Verdict("passage" if composition.parts else "empty", detail)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from civicdesk.assistant.context import InquiryContext, Verdict
-from civicdesk.assistant.messages import message
+from civicdesk.assistant.messages import Catalogues, current_catalogues
 from civicdesk.domain.inquiry import Outcome
 
 
@@ -11,11 +11,20 @@ class Decide:
     name = "decide"
     always = True
 
-    def __init__(self, organisation: str, threshold: float) -> None:
+    def __init__(
+        self, organisation: str, threshold: float, catalogues: Catalogues | None = None
+    ) -> None:
         self.organisation = organisation
         self.threshold = threshold
+        self.catalogues = catalogues or current_catalogues()
 
     def __call__(self, context: InquiryContext) -> Verdict:
+        # Messages speak the question's language when a catalogue has it (a Polish question
+        # on the English page is told in Polish), else the page's.
+        asked = context.question_language
+        context.message_language = (
+            asked if asked and self.catalogues.has(asked) else (context.language)
+        )
         if context.outcome is None:
             if context.parts and context.relevance >= self.threshold:
                 context.finish(Outcome.ANSWERED, "answered_from_guidance", confidence=0.0)
@@ -26,20 +35,32 @@ class Decide:
         outcome = context.outcome
         if outcome is not Outcome.ANSWERED:
             context.answer = self._message(context)
-        return Verdict(str(outcome), {"confidence": context.confidence})
+        elif asked and context.guidance_language == "en":
+            # Guidance shown as written in English to someone who asked in another language.
+            context.notice = self.catalogues.message(
+                "english_guidance_offer", context.message_language
+            )
+        return Verdict(
+            str(outcome),
+            {"confidence": context.confidence, "message_language": context.message_language},
+        )
 
     def _message(self, context: InquiryContext) -> str:
         values = {"organisation": self.organisation, "reference": context.reference}
+        language = context.message_language
+        message = self.catalogues.message
         reason = context.reasons[-1] if context.reasons else ""
         if context.outcome is Outcome.REFUSED:
-            return message("refused", context.language, **values)
+            return message("refused", language, **values)
         if context.outcome is Outcome.SIGNPOSTED and reason.startswith("crisis:"):
-            return message("crisis", context.language, **values)
+            return message("crisis", language, **values)
         if context.outcome is Outcome.SIGNPOSTED:
             destination = context.help_lines[-1].name if context.help_lines else ""
-            return message("signposted", context.language, destination=destination, **values)
+            return message("signposted", language, destination=destination, **values)
         if reason.startswith("language_not_supported"):
-            return message("handed_over_language", context.language, **values)
+            return message("handed_over_language", language, **values)
+        if reason == "no_relevant_guidance" and context.question_language:
+            return message("handed_over_translated", language, **values)
         if reason == "no_relevant_guidance":
-            return message("handed_over_no_guidance", context.language, **values)
-        return message("handed_over", context.language, **values)
+            return message("handed_over_no_guidance", language, **values)
+        return message("handed_over", language, **values)

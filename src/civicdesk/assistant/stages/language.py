@@ -1,6 +1,13 @@
-"""language: detect it; the reply and page text follow it (English and Welsh)."""
+"""language: detect it; the reply and page text follow it (English and Welsh).
+
+A question in another language is handed to a person, unless the retriever can match it to
+guidance across languages (an embedder is set): then it goes on, marked with its language,
+and the answer is the guidance as written, with a note in the citizen's language.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from civicdesk.assistant.context import InquiryContext, Verdict
 from civicdesk.domain.inquiry import Outcome
@@ -11,6 +18,9 @@ class Language:
     name = "language"
     always = False
 
+    def __init__(self, crosses_languages: Callable[[str], bool] | None = None) -> None:
+        self.crosses_languages = crosses_languages
+
     def __call__(self, context: InquiryContext) -> Verdict:
         detected = detect_language(context.text)
         context.detected_language = detected.code
@@ -20,6 +30,11 @@ class Language:
             context.language = detected.code
         detail: dict[str, object] = {"detected": detected.code, "confident": detected.confident}
         if detected.code not in PAGE_LANGUAGES and detected.code != "und" and detected.confident:
+            if self.crosses_languages is not None and self.crosses_languages(detected.code):
+                context.question_language = detected.code
+                detail["across_languages"] = True
+                return Verdict(context.language, detail)
+            context.question_language = detected.code
             context.finish(
                 Outcome.HANDED_OVER, f"language_not_supported:{detected.code}", confidence=0.8
             )

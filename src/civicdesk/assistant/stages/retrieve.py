@@ -1,4 +1,9 @@
-"""retrieve: the best guidance pages, with their best sections, in the citizen's language first."""
+"""retrieve: the best guidance pages, with their best sections, in the citizen's language first.
+
+A question in a language no guidance is written in (Polish, Urdu) is ranked by the
+embedder's vectors across languages when one is set (the language stage let it through);
+its hits are guidance in the page language, and the answer says so.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,13 @@ CHUNKS_PER_PAGE = 6  # the composer picks sentences from these, so it sees a pag
 
 class Retriever(Protocol):
     def search(
-        self, query: str, *, k: int = 5, locale: str | None = None, chunks_per_page: int = 3
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        locale: str | None = None,
+        chunks_per_page: int = 3,
+        query_language: str | None = None,
     ) -> list[PageHit]: ...
 
 
@@ -27,16 +38,29 @@ class Retrieve:
 
     def __call__(self, context: InquiryContext) -> Verdict:
         query = without_placeholders(context.text)
-        context.hits = self.retriever.search(
-            query, k=self.k, locale=context.language, chunks_per_page=CHUNKS_PER_PAGE
-        )
-        context.guidance_language = context.language
-        if context.language != "en":
-            # English guidance is the fallback when the citizen's language has too little.
-            context.fallback_hits = self.retriever.search(
-                query, k=self.k, locale="en", chunks_per_page=CHUNKS_PER_PAGE
+        detail: dict[str, object] = {}
+        if context.question_language:
+            context.hits = self.retriever.search(
+                query,
+                k=self.k,
+                locale=context.language,
+                chunks_per_page=CHUNKS_PER_PAGE,
+                query_language=context.question_language,
             )
-        return Verdict(
-            "found" if context.hits or context.fallback_hits else "nothing",
-            {"ranked": [hit.url for hit in context.hits[:10]]},
-        )
+            context.guidance_language = context.hits[0].locale if context.hits else ""
+            detail["across_languages"] = f"{context.question_language}->{context.language}"
+        else:
+            context.hits = self.retriever.search(
+                query, k=self.k, locale=context.language, chunks_per_page=CHUNKS_PER_PAGE
+            )
+            context.guidance_language = context.language
+            if context.language != "en":
+                # English guidance is the fallback when the citizen's language has too little.
+                context.fallback_hits = self.retriever.search(
+                    query, k=self.k, locale="en", chunks_per_page=CHUNKS_PER_PAGE
+                )
+        ranking = getattr(self.retriever, "last_ranking", None)
+        if ranking:
+            detail["ranking"] = ranking
+        detail["ranked"] = [hit.url for hit in context.hits[:10]]
+        return Verdict("found" if context.hits or context.fallback_hits else "nothing", detail)

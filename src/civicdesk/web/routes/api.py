@@ -46,6 +46,11 @@ class HelpLinePublic(BaseModel):
     description: str
 
 
+class NoticePublic(BaseModel):
+    text: str
+    language: str
+
+
 class InquiryPublic(BaseModel):
     outcome: Literal["answered", "handed_over", "signposted", "refused"]
     answer: str
@@ -56,6 +61,16 @@ class InquiryPublic(BaseModel):
     reasons: list[str]
     help_lines: list[HelpLinePublic]
     removed_data_types: list[str]
+    guidance_language: str = Field(
+        default="", description="Language of the guidance the answer is taken from."
+    )
+    question_language: str | None = Field(
+        default=None,
+        description="The question's language, when no guidance is written in it.",
+    )
+    notice: NoticePublic | None = Field(
+        default=None, description="Said beside the answer, e.g. that the guidance is in English."
+    )
 
 
 class InquiryStatusPublic(BaseModel):
