@@ -25,8 +25,11 @@ from civicdesk.store import migrate
 from civicdesk.store.engine import make_sessionmaker
 from civicdesk.store.inquiries import InquiryRow
 from civicdesk.web.app import create_app
+from civicdesk.web.routes.chat_api import key_id
 
 KEY = "chat-key-for-tests-1-" + "k" * 11  # 32 characters, the least allowed
+BUSY = "chat-key-for-tests-busy-" + "b" * 8  # keys the rate-limit tests use up
+PATIENT = "chat-key-for-tests-patient-" + "p" * 5
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,9 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder: Path = tmp_path_factory.mktemp("chat-api")
-    settings = web_settings_for(folder, chat_api_keys=f"other-key-{'o' * 22}, {KEY}")
+    settings = web_settings_for(
+        folder, chat_api_keys=f"other-key-{'o' * 22}, {KEY}, {BUSY}, {PATIENT}"
+    )
     app = create_app(settings)
     migrate.upgrade(app.state.engine)
     ingest_paths(settings, app.state.engine, [sample_council_path()])
@@ -181,3 +186,120 @@ def test_the_api_is_closed_without_keys(tmp_path: Path) -> None:
             assert session.execute(select(InquiryRow)).first() is None
     finally:
         app.state.engine.dispose()
+
+
+# --- a budget per key ---------------------------------------------------------------------
+
+
+def _use_up(base_url: str, key: str) -> httpx.Response:
+    """Spend a key's budget on cheap requests (a bad body still counts); the first 429."""
+    for _ in range(200):
+        response = httpx.post(
+            f"{base_url}/chat/completions",
+            headers={"Authorization": f"Bearer {key}"},
+            content=b"{}",
+        )
+        if response.status_code == 429:
+            return response
+        assert response.status_code == 400
+    raise AssertionError("the key was never limited")
+
+
+@pytest.mark.parametrize(
+    ("per_minute", "first_key", "second_key"),
+    [
+        (2, [400, 400, 429, 429], [400, 400, 429]),
+        (0, [400, 400, 400, 400], [400, 400, 400]),  # 0 turns the limit off
+    ],
+)
+def test_each_key_has_its_own_budget(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    per_minute: int,
+    first_key: list[int],
+    second_key: list[int],
+) -> None:
+    app = create_app(
+        web_settings_for(
+            tmp_path, chat_api_keys=f"{KEY},{BUSY}", chat_api_rate_per_minute=per_minute
+        )
+    )
+    migrate.upgrade(app.state.engine)
+    try:
+        client = AppClient(app)
+
+        def statuses(key: str, count: int) -> list[int]:
+            return [
+                client.post(
+                    "/v1/chat/completions",
+                    headers={"Authorization": f"Bearer {key}"},
+                    content=b"{}",
+                ).status_code
+                for _ in range(count)
+            ]
+
+        assert statuses(BUSY, len(first_key)) == first_key
+        assert statuses(KEY, len(second_key)) == second_key
+        assert statuses("not-a-key", 3) == [401, 401, 401]  # refused before any budget
+        busy = {"Authorization": f"Bearer {BUSY}"}
+        assert client.get("/v1/models", headers=busy).status_code == 200  # only chats count
+    finally:
+        app.state.engine.dispose()
+    logged = capsys.readouterr().err  # JSON lines
+    events = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    limited = [e for e in events if e["event"] == "chat API key over its rate limit"]
+    assert {e["key"] for e in limited} == ({key_id(BUSY), key_id(KEY)} if per_minute else set())
+    assert BUSY not in logged and KEY not in logged
+
+
+def test_over_the_budget_is_openai_429_with_retry_after(served: Served) -> None:
+    limited = _use_up(served.base_url, BUSY)
+    assert limited.json() == {
+        "error": {
+            "message": limited.json()["error"]["message"],
+            "type": "requests",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        }
+    }
+    assert "60 chat completions a minute" in limited.json()["error"]["message"]
+    assert 1 <= int(limited.headers["retry-after"]) <= 2
+    assert 0 < int(limited.headers["retry-after-ms"]) <= 1000
+    assert limited.headers["x-ratelimit-limit-requests"] == "60"
+    assert limited.headers["x-ratelimit-remaining-requests"] == "0"
+
+
+def test_the_openai_sdk_sees_a_rate_limit_error(served: Served, client: openai.OpenAI) -> None:
+    _use_up(served.base_url, BUSY)
+    sdk = openai.OpenAI(api_key=BUSY, base_url=served.base_url, max_retries=0)
+    try:
+        with pytest.raises(openai.RateLimitError) as raised:
+            sdk.chat.completions.create(
+                model="civicdesk", messages=[{"role": "user", "content": "bins"}]
+            )
+    finally:
+        sdk.close()
+    assert raised.value.status_code == 429
+    assert raised.value.code == "rate_limit_exceeded"
+    assert int(raised.value.response.headers["retry-after"]) >= 1
+    # Another key is answered at the same moment.
+    answered = client.chat.completions.create(
+        model="civicdesk", messages=[{"role": "user", "content": "when is my bin day"}]
+    )
+    assert (answered.model_extra or {})["civicdesk"]["outcome"] == "answered"
+
+
+@pytest.mark.slow
+def test_the_openai_sdk_waits_as_told_and_is_answered(served: Served) -> None:
+    _use_up(served.base_url, PATIENT)
+    sdk = openai.OpenAI(api_key=PATIENT, base_url=served.base_url, max_retries=2)
+    try:
+        started = time.monotonic()
+        completion = sdk.chat.completions.create(
+            model="civicdesk", messages=[{"role": "user", "content": "when is my bin day"}]
+        )
+        waited = time.monotonic() - started
+    finally:
+        sdk.close()
+    assert (completion.model_extra or {})["civicdesk"]["outcome"] == "answered"
+    assert 0.3 <= waited < 10  # it waited for retry-after-ms (a second at most), not longer

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicdesk.assistant.context import InquiryContext
+from civicdesk.assistant.guardrails.output import load_output_policy
 from civicdesk.assistant.stages.persist import FollowUp
 from civicdesk.assistant.stages.retrieve import Retriever
 from civicdesk.casework.channels import Channels
@@ -102,7 +103,11 @@ class CaseDesk:
         self.ledger = Ledger(settings, sessions, book)
         self.knowledge = knowledge
         self.drafts = DraftWriter(
-            knowledge.get, privacy, settings.organisation_name, settings.answer_threshold
+            knowledge.get,
+            privacy,
+            settings.organisation_name,
+            settings.answer_threshold,
+            load_output_policy(settings.output_rules_path),
         )
         self.outbox = outbox
         seal = sealer(settings)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from civicdesk.assistant.context import InquiryContext
+from civicdesk.assistant.guardrails.output import OutputPolicy
 from civicdesk.assistant.pipeline import Pipeline
 from civicdesk.assistant.stages.check import Check, Detector
 from civicdesk.assistant.stages.compose import Compose
@@ -82,11 +83,13 @@ class DraftWriter:
         detector: Detector | None,
         organisation: str,
         threshold: float,
+        output_policy: OutputPolicy | None = None,
     ) -> None:
         self.knowledge = knowledge
         self._detector = detector
         self._organisation = organisation
         self._threshold = threshold
+        self._output_policy = output_policy  # the same output checks as citizens' answers
 
     def write(
         self, *, reference: str, text: str, language: str, help_lines: Sequence[HelpLine]
@@ -95,9 +98,8 @@ class DraftWriter:
         context = InquiryContext(
             raw_text=text, channel=Channel.API, reference=reference, text=text, language=language
         )
-        staff_mode = Pipeline(
-            [Retrieve(self.knowledge()), Compose(self._threshold), Check(self._detector)]
-        )
+        check = Check(self._detector, output_policy=self._output_policy)
+        staff_mode = Pipeline([Retrieve(self.knowledge()), Compose(self._threshold), check])
         staff_mode.run(context)
         body = frame(
             reference=reference,

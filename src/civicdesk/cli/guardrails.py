@@ -1,4 +1,5 @@
-"""`civicdesk guardrails eval`: measure the input guard on a labelled set of messages."""
+"""`civicdesk guardrails eval` and `eval-output`: measure the input guard on labelled messages
+and the output policy on labelled answers."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import typer
 from civicdesk.cli.common import console, settings
 from civicdesk.cli.main import app
 
-guardrails_app = typer.Typer(help="Measure the input guardrails.", no_args_is_help=True)
+guardrails_app = typer.Typer(help="Measure the guardrails.", no_args_is_help=True)
 app.add_typer(guardrails_app, name="guardrails")
 
 
@@ -25,10 +26,17 @@ def evaluate(
     ] = False,
     threshold: Annotated[
         float | None,
-        typer.Option(min=0.0, max=1.0, help="Classifier threshold to try instead of the default."),
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Classifier threshold to try instead of the guardrail_threshold setting.",
+        ),
     ] = None,
     no_classifier: Annotated[
-        bool, typer.Option("--no-classifier", help="Measure the rules layer alone.")
+        bool, typer.Option("--no-classifier", help="Leave the trained classifier out.")
+    ] = False,
+    no_nonsense: Annotated[
+        bool, typer.Option("--no-nonsense", help="Leave nonsense detection out.")
     ] = False,
     misses: Annotated[
         bool, typer.Option("--misses", help="List the messages the guard got wrong.")
@@ -37,14 +45,15 @@ def evaluate(
     """Report precision, recall and false refusals per category, and latency per message."""
     from civicdesk.assistant.guardrails import build_input_guard
     from civicdesk.assistant.guardrails.evaluation import read_set, run_guard, score, to_markdown
-    from civicdesk.assistant.guardrails.guard import CLASSIFIER_THRESHOLD
     from civicdesk.assistant.routing import load_rules
 
     examples = read_set(cases)
+    configured = settings()
     guard = build_input_guard(
-        load_rules(settings().assistant_rules_path),
-        threshold=CLASSIFIER_THRESHOLD if threshold is None else threshold,
+        load_rules(configured.assistant_rules_path),
+        threshold=configured.guardrail_threshold if threshold is None else threshold,
         classifier=not no_classifier,
+        nonsense=not no_nonsense,
     )
     report = score(run_guard(guard, examples))
     if as_json:
@@ -53,3 +62,35 @@ def evaluate(
         console.print_json(json.dumps(report, ensure_ascii=False))
         return
     console.print(to_markdown(report, show_misses=misses), markup=False, highlight=False)
+
+
+@guardrails_app.command("eval-output")
+def evaluate_output(
+    cases: Annotated[
+        Path, typer.Argument(help="Labelled answers, JSON Lines.", exists=True, dir_okay=False)
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of Markdown.")
+    ] = False,
+    misses: Annotated[
+        bool, typer.Option("--misses", help="List the answers the policy got wrong.")
+    ] = False,
+) -> None:
+    """Report precision, recall and false blocks of the output policy, per category."""
+    from civicdesk.assistant.guardrails.evaluation import (
+        output_to_markdown,
+        read_output_set,
+        run_output_policy,
+        score_output,
+    )
+    from civicdesk.assistant.guardrails.output import load_output_policy
+
+    examples = read_output_set(cases)
+    policy = load_output_policy(settings().output_rules_path)
+    report = score_output(run_output_policy(policy, examples))
+    if as_json:
+        if not misses:
+            report.pop("misses")
+        console.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    console.print(output_to_markdown(report, show_misses=misses), markup=False, highlight=False)

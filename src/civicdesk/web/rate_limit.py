@@ -1,9 +1,10 @@
 """Limit how fast one client can send questions: a token bucket per address, per process.
 
-Only question-sending requests are limited (POST /ask and POST /api/v1/inquiries, in either
-language). The address is held in memory to count requests, never logged or stored. Behind
-a proxy, uvicorn's proxy headers give the client's own address. With several workers each
-keeps its own buckets, so the effective limit is the setting times the number of workers.
+Only question-sending requests are limited (POST /ask, POST /answer/stream and
+POST /api/v1/inquiries, in either language). The address is held in memory to count
+requests, never logged or stored. Behind a proxy, uvicorn's proxy headers give the client's
+own address. With several workers each keeps its own buckets, so the effective limit is the
+setting times the number of workers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from civicdesk.web.errors import error_response
 from civicdesk.web.i18n import language_from_path
 
-LIMITED_PATHS = frozenset({"/ask", "/api/v1/inquiries"})
+LIMITED_PATHS = frozenset({"/ask", "/answer/stream", "/api/v1/inquiries"})
 MAX_CLIENTS = 50_000
 
 

@@ -1,10 +1,12 @@
-"""Input guardrails: refuse manipulation and abuse before the assistant reads a question."""
+"""Input guardrails: refuse manipulation and abuse, and ask for nonsense to be rephrased,
+before the assistant reads a question."""
 
 from civicdesk.assistant.guardrails.guard import (
     ClassifierGuard,
     GuardVerdict,
     InputGuard,
     LayeredGuard,
+    NonsenseGuard,
     RuleGuard,
     build_input_guard,
 )
@@ -14,6 +16,7 @@ __all__ = [
     "GuardVerdict",
     "InputGuard",
     "LayeredGuard",
+    "NonsenseGuard",
     "RuleGuard",
     "build_input_guard",
 ]

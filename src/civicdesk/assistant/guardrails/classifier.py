@@ -71,10 +71,21 @@ class Example:
     text: str
     refuse: bool
     category: str
+    rephrase: bool = False  # nonsense: the guard should ask for the question again
+
+    @property
+    def expect(self) -> str:
+        return "refuse" if self.refuse else "rephrase" if self.rephrase else "pass"
+
+
+EXPECTATIONS = ("refuse", "rephrase", "pass")
 
 
 def read_examples(path: Path) -> list[Example]:
-    """The training file: one {"text", "expect": "refuse"|"pass", "category"} per line."""
+    """One {"text", "expect": "refuse"|"rephrase"|"pass", "category"} per line.
+
+    The classifier learns refuse against everything else: nonsense is not manipulation.
+    """
     examples: list[Example] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -82,13 +93,21 @@ def read_examples(path: Path) -> list[Example]:
         try:
             raw = json.loads(line)
             expect = raw["expect"]
-            if expect not in ("refuse", "pass"):
-                raise ValueError(f"expect must be refuse or pass, not {expect!r}")
-            examples.append(Example(str(raw["text"]), expect == "refuse", str(raw["category"])))
+            if expect not in EXPECTATIONS:
+                raise ValueError(f"expect must be refuse, rephrase or pass, not {expect!r}")
+            examples.append(
+                Example(
+                    str(raw["text"]),
+                    expect == "refuse",
+                    str(raw["category"]),
+                    rephrase=expect == "rephrase",
+                )
+            )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise ConfigError(
                 f"{path}, line {number}: not a guardrail example ({exc}).",
-                hint='Each line needs {"text", "expect": "refuse" or "pass", "category"}.',
+                hint='Each line needs {"text", "expect": "refuse", "rephrase" or "pass", '
+                '"category"}.',
                 code="E113",
             ) from None
     return examples

@@ -1,9 +1,13 @@
-"""The input guard interface and its layers: normalisation, the routing rules, a classifier.
+"""The input guard interface and its layers: normalisation, the routing rules, a classifier,
+and nonsense.
 
 Each layer is an `InputGuard`, so an optional model judge can be added as one more layer
 without touching the guard stage. The routing rules (`rules/routing.yaml`) stay the policy
 source: `RuleGuard` wraps the `RuleBook` rather than copying its patterns. A message in crisis
 is never refused, whatever else it says: crisis is checked first, on every view of the message.
+Nonsense is checked after the rules and before the classifier, on the message as written, and
+asks the citizen to rephrase: it is never a refusal, and a rule refusing manipulation or abuse
+wins when both apply.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from civicdesk.assistant.guardrails.classifier import Classifier, train_from
+from civicdesk.assistant.guardrails.nonsense import LetterModel, assess, letter_model
 from civicdesk.assistant.guardrails.normalise import views
 from civicdesk.assistant.routing import Action, RuleBook
 
-GuardAction = Literal["pass", "refuse"]
+# pass: go on; refuse: manipulation or abuse; rephrase: nonsense, ask the citizen to try again.
+GuardAction = Literal["pass", "refuse", "rephrase"]
 # Above this probability the classifier refuses. Set high: a wrongly refused citizen is worse
 # than an attack that reaches the extractive composer, which only ever quotes the guidance.
 CLASSIFIER_THRESHOLD = 0.75
@@ -71,8 +77,34 @@ class ClassifierGuard:
         return GuardVerdict("pass", "none", score)
 
 
+class NonsenseGuard:
+    """Keyboard mash, random characters, repetition, no letters: ask to rephrase.
+
+    It reads only the message as written (`written_only`): folding look-alike letters would
+    turn a Russian word into a mix of alphabets, and a decoded payload is not the citizen's
+    words. A message that hides a payload is left to the other layers.
+    """
+
+    written_only = True
+
+    def __init__(self, model: LetterModel | None = None) -> None:
+        self.model = model or letter_model()
+
+    def check(self, text: str) -> GuardVerdict:
+        found = assess(text, self.model)
+        if not found.nonsense:
+            return PASS
+        return GuardVerdict(
+            "rephrase",
+            found.signal,
+            found.share,
+            (f"nonsense:{found.signal}", f"nonsense_words:{found.flagged}/{found.judged}"),
+        )
+
+
 class LayeredGuard:
-    """Normalise, then ask each layer about every view; the first refusal wins, crisis first."""
+    """Normalise, then ask each layer in turn about every view; crisis first, then the first
+    layer that stops the message (refuse or rephrase) decides."""
 
     def __init__(self, rules: RuleBook, layers: Sequence[InputGuard]) -> None:
         self.crisis = RuleGuard(rules)
@@ -88,21 +120,39 @@ class LayeredGuard:
                 return GuardVerdict("pass", CRISIS, 1.0, verdict.reasons + disguises)
         best = 0.0
         for layer in self.layers:
-            for view in texts:
+            asked = texts
+            if getattr(layer, "written_only", False):
+                asked = () if seen.decoded else (text,)
+            for view in asked:
                 verdict = layer.check(view)
-                if verdict.refused:
+                if verdict.action != "pass":
                     return GuardVerdict(
-                        "refuse", verdict.category, verdict.score, verdict.reasons + disguises
+                        verdict.action,
+                        verdict.category,
+                        verdict.score,
+                        verdict.reasons + disguises,
                     )
                 best = max(best, verdict.score)
         return GuardVerdict("pass", "none", best, disguises)
 
 
 def build_input_guard(
-    rules: RuleBook, *, threshold: float = CLASSIFIER_THRESHOLD, classifier: bool = True
+    rules: RuleBook,
+    *,
+    threshold: float = CLASSIFIER_THRESHOLD,
+    classifier: bool = True,
+    nonsense: bool = True,
 ) -> LayeredGuard:
-    """The default guard: the rules, then (unless turned off) the trained classifier."""
+    """The default guard: the rules, nonsense, then the trained classifier (the last two can be
+    turned off to compare configurations).
+
+    Nonsense comes before the classifier, which was trained on sentences: on keyboard mash or
+    another language's text its score means little, and a low threshold would refuse them as
+    attacks. The rules come first, so "idiot idiot idiot" is refused as abuse, not rephrased.
+    """
     layers: list[InputGuard] = [RuleGuard(rules)]
+    if nonsense:
+        layers.append(NonsenseGuard())
     if classifier:
         layers.append(ClassifierGuard(train_from(), threshold))
     return LayeredGuard(rules, layers)

@@ -8,6 +8,11 @@ when too little of the answer is left, the citizen is handed to a person.
 Guidance is published, so the contact details a body publishes (phone numbers, email and
 street addresses, names of offices) may appear in answers. Identifiers that belong to a
 person never may: a part that contains one is dropped.
+
+Then the output policy (civicdesk.assistant.guardrails.output) reads what is left: a sentence
+with a forbidden `drop_sentence` term is dropped; a `hand_over` term or a sentence outside the
+body's remit hands the citizen to a person (reason `forbidden_term:<id>` or
+`outside_remit:<topic>`). The trace names the rules met, never the words.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Protocol
 from civicdesk.assistant.compose import render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
 from civicdesk.assistant.grounding import Claim, KnownLinks, SourceText, check_grounding
+from civicdesk.assistant.guardrails.output import OutputAction, OutputPolicy
 from civicdesk.domain.inquiry import AnswerPart, Outcome
 
 PERSONAL_IDENTIFIERS = frozenset(
@@ -49,7 +55,8 @@ class Detector(Protocol):
 
 
 class Check:
-    """Grounds every sentence, then runs the detector once over what is left."""
+    """Grounds every sentence, then runs the detector and the output policy over what is
+    left."""
 
     name = "check"
     always = False
@@ -60,8 +67,10 @@ class Check:
         *,
         min_support: float = 0.75,
         known_pages: Callable[[], Collection[str]] | None = None,
+        output_policy: OutputPolicy | None = None,
     ) -> None:
         self.detector = detector
+        self.output_policy = output_policy
         self.min_support = min_support
         self.known_pages = known_pages  # every page URL in the knowledge base
         self._pages: Collection[str] | None = None
@@ -87,13 +96,20 @@ class Check:
         # only generated text is searched for personal identifiers.
         flagged = self._parts_with_identifiers(kept) if context.generated else set()
         kept = [part for number, part in enumerate(kept) if number not in flagged]
+        found = self.output_policy.scan([p.text for p in kept]) if self.output_policy else []
+        forbidden = {f.sentence for f in found if f.action is OutputAction.DROP_SENTENCE}
+        kept = [part for number, part in enumerate(kept) if number not in forbidden]
+        # a hand_over rule decides the reason; so does a drop that left nothing
+        reasons = [f.reason for f in found if f.action is OutputAction.HAND_OVER or not kept]
         detail: dict[str, object] = {
             "kept": len(kept),
             "personal_data": len(flagged),
             "grounding": report.summary(),
+            "output": {"dropped": len(forbidden), "rules": sorted({f.reason for f in found})},
         }
-        if not kept or not report.enough_left:
-            context.finish(Outcome.HANDED_OVER, "answer_not_grounded", confidence=0.5)
+        if reasons or not kept or not report.enough_left:
+            reason = reasons[0] if reasons else "answer_not_grounded"
+            context.finish(Outcome.HANDED_OVER, reason, confidence=0.5)
             context.parts, context.citations, context.answer = [], [], ""
             return Verdict("handed_over", detail)
         context.answer = render_answer(kept)

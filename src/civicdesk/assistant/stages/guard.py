@@ -1,7 +1,11 @@
-"""guard: refuse manipulation and abuse; a message in crisis is never refused.
+"""guard: refuse manipulation and abuse, ask for nonsense to be rephrased; a message in crisis
+is never refused.
 
-The checks live behind `InputGuard` (assistant/guardrails): normalisation, the routing rules
-and a trained classifier. This stage only turns a verdict into an outcome.
+The checks live behind `InputGuard` (assistant/guardrails): normalisation, the routing rules,
+a trained classifier and nonsense detection. This stage only turns a verdict into an outcome.
+Nonsense ends the run as `refused` with the reason `nonsense:<signal>`: nobody on the staff is
+asked to read it, and the citizen reads the `nonsense` message, which asks them to try again
+(ADR 0062).
 """
 
 from __future__ import annotations
@@ -24,6 +28,16 @@ class Guard:
         verdict = self.guard.check(context.text)
         if verdict.category == CRISIS:
             return Verdict("pass", {"note": "crisis language: routed next"})
+        if verdict.action == "rephrase":
+            context.finish(Outcome.REFUSED, f"nonsense:{verdict.category}", confidence=0.8)
+            return Verdict(
+                "rephrase",
+                {
+                    "signal": verdict.category,
+                    "share": round(verdict.score, 3),
+                    "reasons": list(verdict.reasons),
+                },
+            )
         if not verdict.refused:
             return Verdict("pass", {"score": round(verdict.score, 3)})
         context.rule = verdict.category

@@ -7,19 +7,24 @@ stored with a reference like any other inquiry. The answer carries its citations
 [n] markers and a "Sources" list in the text, and as data in the `civicdesk` extension
 field. Streaming sends the same checked answer in chunks: nothing is sent before the
 grounding checks have passed. Clients send `Authorization: Bearer <key>` with one of
-`chat_api_keys`; with none set the API is closed.
+`chat_api_keys`; with none set the API is closed. Each key has its own budget of chat
+completions a minute (`chat_api_rate_per_minute`); over it the client gets OpenAI's 429 with
+`Retry-After`, so OpenAI SDKs wait and retry by themselves. Keys are never logged: a short
+hash names one where needed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,8 +32,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from civicdesk.assistant.stages.intake import QuestionRejected
 from civicdesk.domain.inquiry import AssistantReply, Channel, Outcome
 from civicdesk.errors import describe_validation
+from civicdesk.logging import get_logger
+from civicdesk.web.rate_limit import TokenBuckets
 from civicdesk.web.routes.citizen import assistant_for
 
+log = get_logger("civicdesk.web.chat_api")
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
 MODEL_ID = "civicdesk"
@@ -71,13 +79,58 @@ def openai_error(status: int, message: str, kind: str, code: str) -> JSONRespons
     )
 
 
-def _key_accepted(request: Request) -> bool:
+def _accepted_key(request: Request) -> str | None:
+    """The configured key the request carries, or None."""
     configured = request.app.state.settings.chat_api_keys.get_secret_value()
     keys = [key.strip() for key in configured.split(",") if key.strip()]
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if not keys or scheme.lower() != "bearer":
-        return False
-    return any(hmac.compare_digest(given.strip().encode(), key.encode()) for key in keys)
+        return None
+    found = None
+    for key in keys:  # every key is compared, so the time taken says nothing about which
+        if hmac.compare_digest(given.strip().encode(), key.encode()):
+            found = key
+    return found
+
+
+def key_id(key: str) -> str:
+    """A short, one-way name for a key, fit for logs and counting."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def _buckets(app: FastAPI) -> TokenBuckets:
+    """Each key's budget, kept for the app's life (per worker, in memory)."""
+    buckets: TokenBuckets | None = getattr(app.state, "chat_api_buckets", None)
+    if buckets is None:
+        per_minute = app.state.settings.chat_api_rate_per_minute
+        buckets = TokenBuckets(per_minute, burst=per_minute)
+        app.state.chat_api_buckets = buckets
+    return buckets
+
+
+def _over_budget(request: Request, key: str) -> JSONResponse | None:
+    """OpenAI's 429 when this key has used its budget, else None (and one use is counted)."""
+    per_minute: int = request.app.state.settings.chat_api_rate_per_minute
+    if per_minute <= 0:
+        return None
+    wait = _buckets(request.app).take(key_id(key), time.monotonic())
+    if wait == 0:
+        return None
+    seconds = max(1, math.ceil(wait))
+    log.info("chat API key over its rate limit", key=key_id(key), retry_after=seconds)
+    response = openai_error(
+        429,
+        f"Rate limit reached for this API key: {per_minute} chat completions a minute. "
+        f"Try again in {seconds} seconds.",
+        "requests",
+        "rate_limit_exceeded",
+    )
+    response.headers["Retry-After"] = str(seconds)
+    response.headers["retry-after-ms"] = str(math.ceil(wait * 1000))  # read by OpenAI SDKs
+    response.headers["x-ratelimit-limit-requests"] = str(per_minute)
+    response.headers["x-ratelimit-remaining-requests"] = "0"
+    response.headers["x-ratelimit-reset-requests"] = f"{seconds}s"
+    return response
 
 
 def _unauthorised() -> JSONResponse:
@@ -92,7 +145,7 @@ def _unauthorised() -> JSONResponse:
 @router.get("/models")
 def list_models(request: Request) -> JSONResponse:
     """The one model: civicdesk's assistant over this body's guidance."""
-    if not _key_accepted(request):
+    if _accepted_key(request) is None:
         return _unauthorised()
     owner = request.app.state.settings.organisation_name
     return JSONResponse(
@@ -106,8 +159,12 @@ def list_models(request: Request) -> JSONResponse:
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(request: Request) -> Response:
     """Answer the last user message from the guidance, OpenAI style (streaming too)."""
-    if not _key_accepted(request):
+    key = _accepted_key(request)
+    if key is None:
         return _unauthorised()
+    limited = _over_budget(request, key)
+    if limited is not None:
+        return limited
     try:
         chat = ChatRequest.model_validate_json(await request.body())
     except ValidationError as exc:
