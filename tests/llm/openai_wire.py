@@ -4,10 +4,10 @@ for contract tests.
 Each request takes the next scripted behaviour (a reply, an error status, a delay, a broken
 body, an SSE stream, an embeddings reply out of order or of the wrong length); with the script
 empty, a small "model" answers from the numbered sources in the prompt by quoting the first
-full sentence of source [1] and citing it, and `POST /v1/embeddings` answers with `bag_of_words`
-vectors. Every request is recorded (body, headers, time) so tests can see what the client
-really sent. Standard library only; responses close the connection, so no socket outlives a
-test.
+full sentence of source [1] and citing it (as an SSE stream when the request asks for one),
+and `POST /v1/embeddings` answers with `bag_of_words` vectors. Every request is recorded
+(body, headers, time) so tests can see what the client really sent. Standard library only;
+responses close the connection, so no socket outlives a test.
 """
 
 from __future__ import annotations
@@ -148,6 +148,13 @@ class FakeOpenAI:
         with self._lock:
             self._script.extend(behaviours)
 
+    def answer(self, body: dict[str, Any]) -> Reply | Stream:
+        """What the "model" says unscripted: its reply, streamed when a stream was asked for."""
+        reply = self.model(body)
+        if body.get("stream"):
+            return Stream(tuple(deltas(reply.content)), usage=reply.usage)
+        return reply
+
     def completions(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
@@ -216,7 +223,7 @@ class FakeOpenAI:
                     )
                     return
                 try:
-                    self._behave(server._next(body, server.model), body)
+                    self._behave(server._next(body, server.answer), body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test): nothing to answer
 

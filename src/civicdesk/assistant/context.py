@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from civicdesk.assistant.grounding import Claim
+from civicdesk.assistant.live import SentenceSink
 from civicdesk.domain.inquiry import (
     AnswerPart,
     Channel,
@@ -48,6 +49,9 @@ class InquiryContext:
     help_lines: list[HelpLine] = field(default_factory=list)
     needs_person: bool = False
     trace: list[StageRecord] = field(default_factory=list)
+    # Who reads checked sentences as a model writes them (the citizen page): never stored,
+    # never logged, not part of the context's repr (civicdesk.assistant.live).
+    on_sentence: SentenceSink | None = field(default=None, repr=False, compare=False)
 
     def finish(self, outcome: Outcome, reason: str, *, confidence: float = 1.0) -> None:
         """Decide the outcome now; later working stages are skipped."""

@@ -6,17 +6,32 @@ extractive composer would choose from), most relevant first. Source number n is 
 n - 1 of the answer, so what the model cites maps straight onto the links a citizen sees.
 Its sentences become claims that the check stage grounds before anything is shown. Any
 provider failure leaves the extractive answer in place and says why in the trace.
+
+With a sink (a reader of the answer as it is written, civicdesk.assistant.live) the answer
+is streamed: each sentence is checked as soon as it is complete and passed on if it passes;
+the whole answer is still read back and checked by the check stage as before.
 """
 
 from __future__ import annotations
 
-from civicdesk.assistant.compose import NAVIGATION_HEADINGS, render_answer
+from collections.abc import Callable, Iterator, Sequence
+
 from civicdesk.assistant.compose import _snippet as snippet
+from civicdesk.assistant.compose import render_answer
 from civicdesk.assistant.context import InquiryContext
 from civicdesk.assistant.grounding import Claim
+from civicdesk.assistant.live import LiveReset, SentenceGate, SentenceSink, guarded
 from civicdesk.domain.inquiry import AnswerPart, Citation
 from civicdesk.domain.knowledge import PageHit
-from civicdesk.llm.generator import GenerationFailed, Generator, Source, TokenUsage
+from civicdesk.knowledge.chunking import NAVIGATION_HEADINGS
+from civicdesk.llm.generator import (
+    GeneratedSentence,
+    GenerationFailed,
+    Generator,
+    Source,
+    TokenUsage,
+)
+from civicdesk.llm.structured import complete_sentences, parse_answer
 
 MAX_SOURCES = 8
 MAX_PAGES = 3
@@ -65,15 +80,76 @@ def generate_answer(
     try:
         answer = generator.generate(context.text, sources, language=language, usage=usage)
     except GenerationFailed as exc:
-        return {
-            "composer": "extractive",
-            "fallback": exc.reason,
-            "code": exc.code,
-            "llm": usage.as_record(),
-        }
-    claims = [
-        Claim(s.text, tuple(n - 1 for n in s.sources), s.is_list_item) for s in answer.sentences
-    ]
+        return _fallback(exc, usage)
+    use_generated(context, answer.sentences, citations)
+    return {
+        "composer": generator.name,
+        "sentences": len(context.claims),
+        "structured": answer.structured,
+        "llm": usage.as_record(),
+    }
+
+
+GateFor = Callable[[InquiryContext, SentenceSink, bool], SentenceGate]
+
+
+def stream_answer(
+    context: InquiryContext,
+    generator: Generator,
+    token_budget: int,
+    sink: SentenceSink,
+    gate_for: GateFor,
+) -> dict[str, object]:
+    """generate_answer, streamed: each sentence goes to `sink` as soon as it is written and
+    `gate_for(context, sink, generated)` lets it through.
+
+    The answer kept is the whole reply read back, exactly as generate_answer keeps it. When
+    the provider fails (before or part-way through), the sink gets a LiveReset and then the
+    extractive answer, checked the same way; the context keeps the extractive answer.
+    """
+    sources, citations = numbered_sources(context.hits)
+    usage = TokenUsage(budget=token_budget)
+    context.usage = usage
+    language = context.guidance_language or context.language
+    sink = guarded(sink)
+    extractive = context.citations
+    context.citations = citations  # what the model's source numbers point at
+    gate = gate_for(context, sink, True)
+    written: list[str] = []
+
+    def deltas() -> Iterator[str]:
+        for delta in generator.stream(context.text, sources, language=language, usage=usage):
+            written.append(delta)
+            yield delta
+
+    try:
+        for sentence in complete_sentences(deltas()):
+            gate.offer(_claim(sentence))
+        sentences = parse_answer("".join(written))  # the whole reply, as generate reads it
+    except GenerationFailed as exc:
+        context.citations = extractive
+        sink(LiveReset())
+        again = gate_for(context, sink, False)
+        for part in context.parts:
+            again.offer(Claim(part.text, (part.citation,), part.is_list_item))
+        return _fallback(exc, usage) | {"streamed": gate.shown}
+    except Exception:
+        context.citations = extractive  # the context as it was; the pipeline hands over
+        raise
+    use_generated(context, sentences, citations)
+    return {
+        "composer": generator.name,
+        "sentences": len(context.claims),
+        "streamed": gate.shown,
+        "llm": usage.as_record(),
+    }
+
+
+def use_generated(
+    context: InquiryContext, sentences: Sequence[GeneratedSentence], citations: list[Citation]
+) -> None:
+    """The model's sentences become the answer's claims and parts, for the check stage."""
+    claims = [_claim(s) for s in sentences]
     context.generated = True
     context.claims = claims
     context.citations = citations
@@ -84,9 +160,17 @@ def generate_answer(
         for c in claims
     ]
     context.answer = render_answer(context.parts)
+
+
+def _claim(sentence: GeneratedSentence) -> Claim:
+    """Source number n is citation n - 1."""
+    return Claim(sentence.text, tuple(n - 1 for n in sentence.sources), sentence.is_list_item)
+
+
+def _fallback(exc: GenerationFailed, usage: TokenUsage) -> dict[str, object]:
     return {
-        "composer": generator.name,
-        "sentences": len(claims),
-        "structured": answer.structured,
+        "composer": "extractive",
+        "fallback": exc.reason,
+        "code": exc.code,
         "llm": usage.as_record(),
     }

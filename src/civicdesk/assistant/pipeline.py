@@ -70,4 +70,5 @@ def to_reply(context: InquiryContext) -> AssistantReply:
         question_language=context.question_language,
         message_language=context.message_language or context.language,
         notice=context.notice,
+        generated=context.generated and context.outcome is Outcome.ANSWERED,
     )

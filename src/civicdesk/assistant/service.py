@@ -17,6 +17,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicdesk.assistant.context import InquiryContext, Stage
+from civicdesk.assistant.guardrails import build_input_guard
+from civicdesk.assistant.guardrails.output import load_output_policy
+from civicdesk.assistant.live import SentenceSink
 from civicdesk.assistant.messages import load_catalogues
 from civicdesk.assistant.pipeline import Pipeline, to_reply
 from civicdesk.assistant.routing import RuleBook, load_rules
@@ -78,20 +81,23 @@ def build_pipeline(
     on_handover: Sequence[HandoverHook] = (),
 ) -> Pipeline:
     """The stages in order, built from settings. Read top to bottom: this is the pipeline."""
+    check = Check(
+        detector,
+        min_support=settings.grounding_min_support,
+        known_pages=getattr(retriever, "page_urls", None),
+        output_policy=load_output_policy(settings.output_rules_path),
+    )
     stages: Sequence[Stage] = [
         Intake(settings.max_question_chars),
         Privacy(redactor),
         Receive(sessions),
-        Guard(rules),
+        Guard(rules, build_input_guard(rules, threshold=settings.guardrail_threshold)),
         Language(getattr(retriever, "crosses_languages", None)),
         Route(rules),
         Retrieve(retriever),
-        Compose(threshold, build_generator(settings), settings.llm_token_budget),
-        Check(
-            detector,
-            min_support=settings.grounding_min_support,
-            known_pages=getattr(retriever, "page_urls", None),
-        ),
+        # compose streams a model's sentences through the check stage's tests, when asked
+        Compose(threshold, build_generator(settings), settings.llm_token_budget, check),
+        check,
         Decide(settings.organisation_name, threshold, load_catalogues(settings.catalogues_path)),
         Persist(sessions, to_reply, on_handover),
     ]
@@ -208,12 +214,34 @@ class Assistant:
         return cls(settings, sessions, pipeline, on_handover, retriever)
 
     def ask(
-        self, text: str, *, language: str | None = None, channel: Channel = Channel.API
+        self,
+        text: str,
+        *,
+        language: str | None = None,
+        channel: Channel = Channel.API,
+        on_sentence: SentenceSink | None = None,
+        page_language: str | None = None,
     ) -> AssistantReply:
-        """Answer one question. Raises QuestionRejected for input that is not a question."""
+        """Answer one question. Raises QuestionRejected for input that is not a question.
+
+        `page_language` is the language of the page asked on ("en", "cy"): replies follow
+        the question's detected language, and this one until it is known.
+        `on_sentence`, when given, is called with each checked sentence of a model's answer
+        as it is written, and with a LiveReset when the provider fails part-way (the
+        extractive sentences follow); see civicdesk.assistant.live. The reply returned is
+        the final, fully checked answer: the one to show in the end.
+        """
         context = InquiryContext(
-            raw_text=text, channel=channel, reference=new_reference(), requested_language=language
+            raw_text=text,
+            channel=channel,
+            reference=new_reference(),
+            requested_language=language,
+            on_sentence=on_sentence,
         )
+        if page_language:
+            # The page the citizen asks on: the language of any message given before the
+            # question's own language is known (a refusal, a request to rephrase).
+            context.language = page_language
         self.pipeline.run(context)
         return to_reply(context)
 

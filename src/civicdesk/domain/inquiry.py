@@ -83,3 +83,4 @@ class AssistantReply:
     question_language: str = ""  # when asked in a language no guidance is written in
     message_language: str = ""  # language of `answer` when it is a message, and of `notice`
     notice: str = ""  # e.g. "this guidance is only in English", in message_language
+    generated: bool = False  # a model wrote the answer's sentences (each checked)

@@ -88,6 +88,7 @@ def complete_inquiry(session: Session, reply: AssistantReply, *, needs_person: b
         "question_language": reply.question_language,
         "message_language": reply.message_language,
         "notice": reply.notice,
+        "generated": reply.generated,
     }
     trace = [
         {

@@ -29,6 +29,7 @@ ROUTE_ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): PUBLIC,
     # citizens: asking, feedback, asking for a person
     ("POST", "/ask"): PUBLIC,
+    ("POST", "/answer/stream"): PUBLIC,
     ("POST", "/inquiries/{reference}/feedback"): PUBLIC,
     ("POST", "/inquiries/{reference}/person"): PUBLIC,
     # the public JSON API and its documentation

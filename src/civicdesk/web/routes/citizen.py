@@ -1,24 +1,33 @@
-"""The citizen question and answer pages: ask, read the answer, feedback, a person."""
+"""The citizen question and answer pages: ask, read the answer, feedback, a person.
+
+With a model configured, the question form's script asks at /answer/stream instead and shows
+each checked sentence as it is written (civicdesk.web.live_answer); without JavaScript, or
+when anything goes wrong, the form posts to /ask and the whole answer page comes back.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from itertools import chain
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from civicdesk.assistant.live import LiveEvent, LiveSentence
 from civicdesk.assistant.service import Assistant
 from civicdesk.assistant.stages.intake import QuestionRejected
 from civicdesk.casework.tokens import citizen_token, token_matches
-from civicdesk.domain.inquiry import AnswerPart, Channel, Outcome
+from civicdesk.domain.inquiry import AnswerPart, AssistantReply, Channel, Outcome
 from civicdesk.privacy.labels import describe_types
 from civicdesk.web.casework_views import desk_of
-from civicdesk.web.i18n import scope_language
+from civicdesk.web.i18n import scope_language, translations
+from civicdesk.web.live_answer import Answered, Failed, LiveAnswer
 from civicdesk.web.routes.citizen_inquiry import inquiry_url
-from civicdesk.web.templating import render
+from civicdesk.web.templating import environment, page_context, render
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -85,38 +94,111 @@ def assistant_of(app: FastAPI) -> Assistant:
 
 @router.post("/ask")
 def ask(request: Request, text: Annotated[str, Form()] = "") -> HTMLResponse:
-    lang = scope_language(request.scope)
     try:
-        reply = assistant_for(request).ask(text, channel=Channel.WEB)
-    except QuestionRejected as rejected:
-        return render(
-            request,
-            "start.html",
-            {"question_text": text[:10_000], "question_error": rejected.message},
-            status_code=rejected.status,
+        reply = assistant_for(request).ask(
+            text, channel=Channel.WEB, page_language=scope_language(request.scope)
         )
-    removed = describe_types(reply.removed_data_types, lang)
+    except QuestionRejected as rejected:
+        return _rejected(request, text, rejected)
+    page = render(request, "citizen/answer.html", answer_context(request, reply))
+    page.headers["Cache-Control"] = "no-store"  # its forms carry the citizen's token
+    return page
+
+
+STREAM_TYPE = "application/x-ndjson"
+
+
+@router.post("/answer/stream")
+def answer_stream(request: Request, text: Annotated[str, Form()] = "") -> Response:
+    """The question form's answer as it is written, one JSON event a line: `sentence` (a
+    checked sentence), `reset` (forget them: the extractive answer follows), then `done`
+    with the answer as the answer page renders it. Intake, rate and size limits are those
+    of /ask; a question /ask would refuse gets the same page here, so the script falls
+    back to posting the form."""
+    events = iter(
+        LiveAnswer(
+            assistant_for(request),
+            text,
+            channel=Channel.WEB,
+            page_language=scope_language(request.scope),
+        )
+    )
+    first = next(events)
+    if isinstance(first, Failed):
+        if isinstance(first.error, QuestionRejected):
+            return _rejected(request, text, first.error)
+        raise first.error  # before any event: the error page, as /ask would show
+    return StreamingResponse(
+        _event_lines(request, first, events),
+        media_type=STREAM_TYPE,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _event_lines(
+    request: Request, first: LiveEvent | Answered, rest: Iterator[LiveEvent | Answered | Failed]
+) -> Iterator[str]:
+    for event in chain((first,), rest):
+        yield json.dumps(_event(request, event), ensure_ascii=False) + "\n"
+
+
+def _event(request: Request, event: LiveEvent | Answered | Failed) -> dict[str, Any]:
+    if isinstance(event, Answered):
+        return _done(request, event.reply)
+    if isinstance(event, Failed):  # too late for an error page: the script posts the form
+        return {"event": "error"}
+    if isinstance(event, LiveSentence):
+        return {
+            "event": event.event,
+            "text": event.text,
+            "sources": list(event.sources),
+            "list_item": event.is_list_item,
+        }
+    return {"event": event.event}
+
+
+def _done(request: Request, reply: AssistantReply) -> dict[str, Any]:
+    """The last event: the answer page's content, rendered by the same template."""
+    context = answer_context(request, reply)
+    values = page_context(request.scope) | {"request": request} | context
+    html = environment().get_template("citizen/answer_body.html").render(values)
+    return {
+        "event": "done",
+        "outcome": reply.outcome.value,
+        "reference": reply.reference,
+        "title": translations(values["lang"]).gettext(context["answer_title"]),
+        "inquiry_url": context["inquiry_url"],
+        "html": html,
+    }
+
+
+def answer_context(request: Request, reply: AssistantReply) -> dict[str, Any]:
+    """What the answer page's template needs for `reply`."""
+    settings = request.app.state.settings
+    lang = scope_language(request.scope)
     crisis = reply.outcome is Outcome.SIGNPOSTED and any(
         r.startswith("crisis:") for r in reply.reasons
     )
     handed_over = crisis or reply.outcome is Outcome.HANDED_OVER
-    page = render(
+    return {
+        "reply": reply,
+        "token": citizen_token(settings, reply.reference),
+        "blocks": answer_blocks(reply.parts),
+        "removed": describe_types(reply.removed_data_types, lang),
+        "crisis": crisis,
+        "answer_title": _title(reply.outcome.value, reply.reasons),
+        "inquiry_url": inquiry_url(settings, reply.reference, lang) if handed_over else "",
+    }
+
+
+def _rejected(request: Request, text: str, rejected: QuestionRejected) -> HTMLResponse:
+    """The question page again, with what was typed and why it was not accepted."""
+    return render(
         request,
-        "citizen/answer.html",
-        {
-            "reply": reply,
-            "token": citizen_token(request.app.state.settings, reply.reference),
-            "blocks": answer_blocks(reply.parts),
-            "removed": removed,
-            "crisis": crisis,
-            "page_title": _title(reply.outcome.value),
-            "inquiry_url": inquiry_url(request.app.state.settings, reply.reference, lang)
-            if handed_over
-            else "",
-        },
+        "start.html",
+        {"question_text": text[:10_000], "question_error": rejected.message},
+        status_code=rejected.status,
     )
-    page.headers["Cache-Control"] = "no-store"  # its forms carry the citizen's token
-    return page
 
 
 def N_(message: str) -> str:
@@ -129,10 +211,13 @@ TITLES = {
     "handed_over": N_("We have passed your question to our team"),
     "signposted": N_("Who can help"),
     "refused": N_("We cannot help with that"),
+    "nonsense": N_("Please ask your question again"),
 }
 
 
-def _title(outcome: str) -> str:
+def _title(outcome: str, reasons: Sequence[str] = ()) -> str:
+    if any(reason.startswith("nonsense:") for reason in reasons):
+        return TITLES["nonsense"]
     return TITLES[outcome]
 
 
