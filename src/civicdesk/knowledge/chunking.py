@@ -16,6 +16,22 @@ from civicdesk.domain.knowledge import Chunk, GuidancePage
 
 TARGET_WORDS = 180
 MAX_WORDS = 250
+# Sections that only link to other pages: never an answer, and never a match by meaning (their
+# text is mostly the page title, so their vector sits close to many questions).
+NAVIGATION_HEADINGS = frozenset(
+    {
+        "related guidance",
+        "related content",
+        "related links",
+        "canllawiau cysylltiedig",
+        "cysylltiedig",
+    }
+)
+
+
+def is_navigation(chunk: Chunk) -> bool:
+    """Whether `chunk` is a list of links to other pages ("Related guidance")."""
+    return bool(chunk.heading_path) and chunk.heading_path[-1].lower() in NAVIGATION_HEADINGS
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\u2018\u201c])")
 
 

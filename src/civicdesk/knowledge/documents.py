@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import docx
-import pypdf
+from typing import TYPE_CHECKING, Any
 
 from civicdesk.domain.knowledge import Section
 from civicdesk.knowledge.markup import slugify
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -35,6 +35,8 @@ class DocumentText:
 
 
 def read_docx(path: Path) -> DocumentText:
+    import docx  # here, not at the top: a server that never ingests need not load it
+
     document = docx.Document(str(path))
     title = (document.core_properties.title or "").strip()
     sections: list[Section] = []
@@ -101,6 +103,8 @@ def _page_paragraphs(text: str) -> list[str]:
 
 
 def read_pdf(path: Path) -> DocumentText:
+    import pypdf  # here, not at the top: a server that never ingests need not load it
+
     reader = pypdf.PdfReader(str(path))
     pages = [page.extract_text() or "" for page in reader.pages]
     starts = _outline_starts(reader)
@@ -132,7 +136,7 @@ def read_pdf(path: Path) -> DocumentText:
     )
 
 
-def _outline_starts(reader: pypdf.PdfReader) -> list[tuple[int, str]]:
+def _outline_starts(reader: PdfReader) -> list[tuple[int, str]]:
     """(first page index, title) of each top-level outline entry, in page order."""
     try:
         outline = reader.outline

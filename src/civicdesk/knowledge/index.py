@@ -39,6 +39,7 @@ from civicdesk.knowledge.analysis import (
     is_word_form,
     language_of,
 )
+from civicdesk.knowledge.chunking import is_navigation
 
 FORMAT_VERSION = 5
 CANDIDATE_CHUNKS = 1000
@@ -86,6 +87,7 @@ class LexicalIndex:
         self._chunk_language = np.array(
             [language_of(c.locale) for c in self.chunks] or ["en"], dtype=object
         )
+        self._navigation = np.array([is_navigation(c) for c in self.chunks], dtype=bool)
 
     @property
     def size(self) -> int:
@@ -94,6 +96,11 @@ class LexicalIndex:
     def in_language(self, locale: str) -> npt.NDArray[np.bool_]:
         """Which chunks are written in `locale`'s language."""
         return np.asarray(self._chunk_language == language_of(locale), dtype=bool)
+
+    @property
+    def navigation(self) -> npt.NDArray[np.bool_]:
+        """Which chunks only link to other pages ("Related guidance")."""
+        return self._navigation
 
     def query_terms(self, query: str, locale: str | None = None) -> dict[int, float]:
         """Column and weight of each known query term, analysed for the languages searched.

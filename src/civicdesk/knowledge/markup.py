@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 from civicdesk.domain.knowledge import Section
 
@@ -155,10 +159,15 @@ def html_sections(
     return builder.sections, builder.first_h1
 
 
-_markdown = MarkdownIt("commonmark").enable("table")
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    """The renderer, made on first use: a server that never ingests need not load it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
 
 
 def markdown_to_html(text: str) -> str:
     """Render Markdown (GOV.UK flavour tolerated: abbreviation lines are dropped)."""
-    html: str = _markdown.render(_ABBREVIATION.sub("", text))
+    html: str = _markdown().render(_ABBREVIATION.sub("", text))
     return html

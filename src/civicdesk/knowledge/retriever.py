@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,6 +61,8 @@ _lock = threading.Lock()
 _loaded: dict[Path, LexicalIndex] = {}
 _vectors: dict[tuple[Path, str], tuple[str, VectorIndex]] = {}
 _embedders: dict[tuple[str, str, str], Embedder] = {}
+_failed: dict[tuple[Path, str], tuple[str, float]] = {}
+RETRY_SECONDS = 60.0  # after an embedder fails to embed the guidance
 
 
 class Retriever:
@@ -149,7 +152,9 @@ class Retriever:
         assert self.vectors is not None and self.embedder is not None
         vector = self.embedder.queries([query])[0]
         scores = self.vectors.chunk_scores(vector)
-        allowed = self.index.in_language(locale) if locale else None
+        allowed = ~self.index.navigation
+        if locale:
+            allowed &= self.index.in_language(locale)
         return vector_pages(self.vectors, self.index.chunks, scores, allowed, k, chunks_per_page)
 
 
@@ -276,8 +281,12 @@ def vector_index(
     key = (root.resolve(), embedder.name)
     with _lock:
         kept = _vectors.get(key)
+        failed = _failed.get(key)
     if kept is not None and kept[0] == index.fingerprint:
         return kept[1]
+    if failed is not None and failed[0] == index.fingerprint:
+        if time.monotonic() - failed[1] < RETRY_SECONDS:
+            return None  # the embedder failed a moment ago: rank lexically, try again later
     digest = chunk_digest(index.chunks)
     path = vectors_file(root, embedder.name, index.fingerprint)
     page_count = len(index.page_urls)
@@ -291,6 +300,8 @@ def vector_index(
                 index.chunks, index.chunk_page, page_count, embedder, read_cache(store), progress
             )
         except EmbeddingUnavailable as error:
+            with _lock:
+                _failed[key] = (index.fingerprint, time.monotonic())
             log.warning(
                 "embedder unavailable; ranking lexically", embedder=embedder.name, error=str(error)
             )

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +127,7 @@ def vectors_file(root: Path, embedder: str, fingerprint: str) -> Path:
 
 def save_vectors(vectors: VectorIndex, path: Path, fingerprint: str, digest: str) -> None:
     """One file, replaced atomically: the matrix and what it was made for."""
-    temporary = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    temporary = path.with_name(f"{path.stem}.{_writer()}.tmp.npz")
     np.savez(
         temporary,
         matrix=vectors.matrix,
@@ -146,10 +148,10 @@ def load_vectors(
 ) -> VectorIndex | None:
     """The saved vectors if they were made by `embedder` for these chunks, else None."""
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with path.open("rb") as file, np.load(file, allow_pickle=False) as stored:
             made_for = (str(stored["embedder"]), str(stored["fingerprint"]), str(stored["chunks"]))
             matrix = stored["matrix"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     if made_for != (embedder, fingerprint, digest) or matrix.ndim != 2:
         return None
@@ -165,9 +167,9 @@ def cache_file(root: Path, embedder: str) -> Path:
 
 def read_cache(path: Path) -> dict[str, npt.NDArray[np.float32]]:
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with path.open("rb") as file, np.load(file, allow_pickle=False) as stored:
             keys, matrix = stored["keys"], stored["vectors"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return {}
     return {str(key): row for key, row in zip(keys.tolist(), matrix, strict=True)}
 
@@ -177,7 +179,7 @@ def write_cache(path: Path, cache: dict[str, npt.NDArray[np.float32]]) -> None:
         return
     keys = np.array(list(cache), dtype=str)
     matrix = np.vstack(list(cache.values())).astype(np.float32)
-    temporary = path.with_suffix(".tmp.npz")
+    temporary = path.with_name(f"{path.stem}.{_writer()}.tmp.npz")
     np.savez(temporary, keys=keys, vectors=matrix)
     temporary.replace(path)
 
@@ -255,3 +257,8 @@ def fuse(
         )
         for url in order
     ]
+
+
+def _writer() -> str:
+    """This process and thread, so two writers never share a temporary file."""
+    return f"{os.getpid()}-{threading.get_ident()}"

@@ -14,8 +14,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
+
+from civicdesk.wordsets import WordSet
 
 _NAME_TOKEN = re.compile(r"^[^\W\d_]{2,}(?:['’\-][^\W\d_]+)*$")
 _NAME_ATTRIBUTES = ("first_name", "last_name", "romanized")
@@ -25,7 +28,7 @@ _NAME_ATTRIBUTES = ("first_name", "last_name", "romanized")
 class Gazetteer:
     given: frozenset[str]
     family: frozenset[str]
-    common_words: frozenset[str]
+    common_words: WordSet  # about 200,000 words: hashes, not strings (civicdesk.wordsets)
 
     def is_name(self, token: str) -> bool:
         return token in self.given or token in self.family
@@ -61,7 +64,7 @@ def _stems(word: str) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def _cached(word: str, words: frozenset[str]) -> bool:
+def _cached(word: str, words: WordSet) -> bool:
     if any(stem in words for stem in _stems(word)):
         return True
     if "-" in word:
@@ -72,7 +75,7 @@ def _cached(word: str, words: frozenset[str]) -> bool:
     )
 
 
-def _common(word: str, words: frozenset[str]) -> bool:
+def _common(word: str, words: WordSet) -> bool:
     return _cached(word, words)
 
 
@@ -107,6 +110,7 @@ def load_gazetteer() -> Gazetteer:
     import faker.providers.person as person_providers
     from english_words import get_english_words_set  # type: ignore[import-untyped]
 
+    loaded_before = set(sys.modules)
     given: set[str] = set()
     family: set[str] = set()
     for module in pkgutil.iter_modules(person_providers.__path__):
@@ -115,5 +119,18 @@ def load_gazetteer() -> Gazetteer:
         given |= more_given
         family |= more_family
     words = get_english_words_set(["web2"], lower=False, alpha=True)
-    common = frozenset(word for word in words if word[:1].islower())
+    common = WordSet(word for word in words if word[:1].islower())
+    del words
+    _forget_modules(loaded_before)
     return Gazetteer(frozenset(given), frozenset(family), common)
+
+
+def _forget_modules(loaded_before: set[str]) -> None:
+    """Drop the Faker locale modules imported only to read their names (about 12 MB of
+    lists a server would otherwise keep, and copy into every forked worker it touches)."""
+    for name in set(sys.modules) - loaded_before:
+        if name.startswith("faker.providers.person."):
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and hasattr(sys.modules[parent], child):
+                delattr(sys.modules[parent], child)

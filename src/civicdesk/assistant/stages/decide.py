@@ -20,10 +20,13 @@ class Decide:
 
     def __call__(self, context: InquiryContext) -> Verdict:
         # Messages speak the question's language when a catalogue has it (a Polish question
-        # on the English page is told in Polish), else the page's.
+        # on the English page is told in Polish), else the page's: the one asked for, even
+        # when the run ended before the language stage (a refusal, nonsense).
         asked = context.question_language
         context.message_language = (
-            asked if asked and self.catalogues.has(asked) else (context.language)
+            asked
+            if asked and self.catalogues.has(asked)
+            else (context.requested_language or context.language)
         )
         if context.outcome is None:
             if context.parts and context.relevance >= self.threshold:
@@ -50,6 +53,8 @@ class Decide:
         language = context.message_language
         message = self.catalogues.message
         reason = context.reasons[-1] if context.reasons else ""
+        if context.outcome is Outcome.REFUSED and reason.startswith("nonsense:"):
+            return message("nonsense", language, **values)
         if context.outcome is Outcome.REFUSED:
             return message("refused", language, **values)
         if context.outcome is Outcome.SIGNPOSTED and reason.startswith("crisis:"):

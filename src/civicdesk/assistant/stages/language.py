@@ -29,6 +29,11 @@ class Language:
         elif detected.code in PAGE_LANGUAGES:
             context.language = detected.code
         detail: dict[str, object] = {"detected": detected.code, "confident": detected.confident}
+        crosses = self.crosses_languages
+        if detected.code in PAGE_LANGUAGES and crosses is not None and crosses(detected.code):
+            # A Welsh question where no guidance is in Welsh: matched by meaning to English.
+            context.question_language = detected.code
+            detail["across_languages"] = True
         if detected.code not in PAGE_LANGUAGES and detected.code != "und" and detected.confident:
             if self.crosses_languages is not None and self.crosses_languages(detected.code):
                 context.question_language = detected.code

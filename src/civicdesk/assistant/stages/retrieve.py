@@ -40,15 +40,23 @@ class Retrieve:
         query = without_placeholders(context.text)
         detail: dict[str, object] = {}
         if context.question_language:
+            # English guidance where there is any (the note says so): a Polish reader on the
+            # Welsh page is more likely to read English than Welsh.
+            crosses = getattr(self.retriever, "crosses_languages", None)
+            locale = None if crosses is not None and crosses("en") else "en"
             context.hits = self.retriever.search(
                 query,
                 k=self.k,
-                locale=context.language,
+                locale=locale,
                 chunks_per_page=CHUNKS_PER_PAGE,
                 query_language=context.question_language,
             )
+            if getattr(self.retriever, "last_ranking", "vector") != "vector":
+                # The embedder failed and ranking fell back to words the question does not
+                # share with the guidance: nothing found, so a person answers.
+                context.hits = []
             context.guidance_language = context.hits[0].locale if context.hits else ""
-            detail["across_languages"] = f"{context.question_language}->{context.language}"
+            detail["across_languages"] = f"{context.question_language}->{locale or 'any'}"
         else:
             context.hits = self.retriever.search(
                 query, k=self.k, locale=context.language, chunks_per_page=CHUNKS_PER_PAGE
