@@ -113,7 +113,7 @@ class LayeredGuard:
     def check(self, text: str) -> GuardVerdict:
         seen = views(text)
         disguises = tuple(f"normalised:{change}" for change in seen.changes)
-        texts = (text, *seen.all())
+        texts = tuple(dict.fromkeys((text, *seen.all())))  # a view like the text: once
         for view in texts:
             verdict = self.crisis.check(view)
             if verdict.category == CRISIS:

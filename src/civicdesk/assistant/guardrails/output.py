@@ -295,6 +295,14 @@ class OutputPolicy:
             )
             for t in spec.outside_remit
         ]
+        # Every phrase that could start a finding, as one expression: most sentences match
+        # none, and one search over them costs a fraction of asking each rule in turn.
+        starts = [p for t in spec.forbidden_terms for p in t.phrases] + [
+            p for t in spec.outside_remit for p in (*t.phrases, *t.subjects, *t.cues)
+        ]
+        self._anything = (
+            re.compile("|".join(f"(?:{phrase_pattern(p)})" for p in starts)) if starts else None
+        )
 
     @property
     def rules(self) -> list[str]:
@@ -308,6 +316,8 @@ class OutputPolicy:
         findings: list[Finding] = []
         for number, sentence in enumerate(sentences):
             normalised = normalise_answer(sentence)
+            if self._anything is None or not self._anything.search(normalised):
+                continue
             findings.extend(self._terms_in(number, normalised))
             findings.extend(self._topics_in(number, normalised))
         return findings
