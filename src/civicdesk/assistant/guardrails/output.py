@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -303,6 +303,7 @@ class OutputPolicy:
         self._anything = (
             re.compile("|".join(f"(?:{phrase_pattern(p)})" for p in starts)) if starts else None
         )
+        self._cached = lru_cache(maxsize=4096)(self._in_sentence)
 
     @property
     def rules(self) -> list[str]:
@@ -315,12 +316,17 @@ class OutputPolicy:
         """Every rule each sentence meets, in sentence order (terms before topics)."""
         findings: list[Finding] = []
         for number, sentence in enumerate(sentences):
-            normalised = normalise_answer(sentence)
-            if self._anything is None or not self._anything.search(normalised):
-                continue
-            findings.extend(self._terms_in(number, normalised))
-            findings.extend(self._topics_in(number, normalised))
+            for found in self._cached(sentence):
+                findings.append(found if number == 0 else replace(found, sentence=number))
         return findings
+
+    def _in_sentence(self, sentence: str) -> tuple[Finding, ...]:
+        """What one sentence meets (as sentence 0). Cached per process in `_cached`: an
+        extractive answer's sentences are the guidance's own, met again and again."""
+        normalised = normalise_answer(sentence)
+        if self._anything is None or not self._anything.search(normalised):
+            return ()
+        return (*self._terms_in(0, normalised), *self._topics_in(0, normalised))
 
     def scan_text(self, text: str) -> list[Finding]:
         return self.scan(split_sentences(text))
