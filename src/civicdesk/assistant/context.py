@@ -34,6 +34,10 @@ class InquiryContext:
     notice: str = ""  # said beside an answer, e.g. that the guidance is in English
     guidance_language: str = ""
     rule: str = ""  # routing rule that decided the outcome, if any
+    # A model's rendering of a question in another language in the guidance's language: what
+    # it was searched with (never shown, never sent back to a model as the question).
+    retrieval_query: str = ""
+    ranking: str = ""  # how the retriever ranked the hits: lexical, hybrid, vector ...
     hits: list[PageHit] = field(default_factory=list)
     fallback_hits: list[PageHit] = field(default_factory=list)
     parts: list[AnswerPart] = field(default_factory=list)

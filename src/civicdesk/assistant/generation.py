@@ -10,6 +10,10 @@ provider failure leaves the extractive answer in place and says why in the trace
 With a sink (a reader of the answer as it is written, civicdesk.assistant.live) the answer
 is streamed: each sentence is checked as soon as it is complete and passed on if it passes;
 the whole answer is still read back and checked by the check stage as before.
+
+With `translate_to` (a question asked in a language no guidance is written in), the model
+writes each sentence in the citizen's language and again in the guidance's; the claims carry
+both, and grounding checks the second against the sources and the first against the second.
 """
 
 from __future__ import annotations
@@ -66,22 +70,25 @@ def numbered_sources(hits: list[PageHit]) -> tuple[list[Source], list[Citation]]
 
 
 def generate_answer(
-    context: InquiryContext, generator: Generator, token_budget: int
+    context: InquiryContext, generator: Generator, token_budget: int, translate_to: str = ""
 ) -> dict[str, object]:
     """Replace the extractive answer with a generated one when the provider gives one.
 
     Returns what the trace should say. On failure nothing in the context changes except
-    the usage record, so the extractive answer stands.
+    the usage record, so the extractive answer stands. The usage record is the inquiry's
+    (a translation of the question for retrieval may have started it).
     """
     sources, citations = numbered_sources(context.hits)
-    usage = TokenUsage(budget=token_budget)
+    usage = context.usage or TokenUsage(budget=token_budget)
     context.usage = usage
     language = context.guidance_language or context.language
     try:
-        answer = generator.generate(context.text, sources, language=language, usage=usage)
+        answer = generator.generate(
+            context.text, sources, language=language, usage=usage, translate_to=translate_to
+        )
     except GenerationFailed as exc:
         return _fallback(exc, usage)
-    use_generated(context, answer.sentences, citations)
+    use_generated(context, answer.sentences, citations, translated=bool(translate_to))
     return {
         "composer": generator.name,
         "sentences": len(context.claims),
@@ -99,6 +106,7 @@ def stream_answer(
     token_budget: int,
     sink: SentenceSink,
     gate_for: GateFor,
+    translate_to: str = "",
 ) -> dict[str, object]:
     """generate_answer, streamed: each sentence goes to `sink` as soon as it is written and
     `gate_for(context, sink, generated)` lets it through.
@@ -108,9 +116,10 @@ def stream_answer(
     extractive answer, checked the same way; the context keeps the extractive answer.
     """
     sources, citations = numbered_sources(context.hits)
-    usage = TokenUsage(budget=token_budget)
+    usage = context.usage or TokenUsage(budget=token_budget)
     context.usage = usage
     language = context.guidance_language or context.language
+    translated = bool(translate_to)
     sink = guarded(sink)
     extractive = context.citations
     context.citations = citations  # what the model's source numbers point at
@@ -118,13 +127,15 @@ def stream_answer(
     written: list[str] = []
 
     def deltas() -> Iterator[str]:
-        for delta in generator.stream(context.text, sources, language=language, usage=usage):
+        for delta in generator.stream(
+            context.text, sources, language=language, usage=usage, translate_to=translate_to
+        ):
             written.append(delta)
             yield delta
 
     try:
         for sentence in complete_sentences(deltas()):
-            gate.offer(_claim(sentence))
+            gate.offer(_claim(sentence, translated))
         sentences = parse_answer("".join(written))  # the whole reply, as generate reads it
     except GenerationFailed as exc:
         context.citations = extractive
@@ -136,7 +147,7 @@ def stream_answer(
     except Exception:
         context.citations = extractive  # the context as it was; the pipeline hands over
         raise
-    use_generated(context, sentences, citations)
+    use_generated(context, sentences, citations, translated=translated)
     return {
         "composer": generator.name,
         "sentences": len(context.claims),
@@ -146,10 +157,16 @@ def stream_answer(
 
 
 def use_generated(
-    context: InquiryContext, sentences: Sequence[GeneratedSentence], citations: list[Citation]
+    context: InquiryContext,
+    sentences: Sequence[GeneratedSentence],
+    citations: list[Citation],
+    *,
+    translated: bool = False,
 ) -> None:
-    """The model's sentences become the answer's claims and parts, for the check stage."""
-    claims = [_claim(s) for s in sentences]
+    """The model's sentences become the answer's claims and parts, for the check stage.
+
+    Parts hold the text shown: in a translated answer, the citizen's language."""
+    claims = [_claim(s, translated) for s in sentences]
     context.generated = True
     context.claims = claims
     context.citations = citations
@@ -162,9 +179,15 @@ def use_generated(
     context.answer = render_answer(context.parts)
 
 
-def _claim(sentence: GeneratedSentence) -> Claim:
-    """Source number n is citation n - 1."""
-    return Claim(sentence.text, tuple(n - 1 for n in sentence.sources), sentence.is_list_item)
+def _claim(sentence: GeneratedSentence, translated: bool = False) -> Claim:
+    """Source number n is citation n - 1. A sentence of a translated answer without its
+    guidance-language twin keeps source_text "" (it cannot be checked, so it is dropped)."""
+    return Claim(
+        sentence.text,
+        tuple(n - 1 for n in sentence.sources),
+        sentence.is_list_item,
+        source_text=(sentence.source_text or "") if translated else None,
+    )
 
 
 def _fallback(exc: GenerationFailed, usage: TokenUsage) -> dict[str, object]:

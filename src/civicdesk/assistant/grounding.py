@@ -12,6 +12,13 @@ through the same checks before a citizen sees it:
    addresses;
 4. extractive sentences must also appear word for word in the cited text.
 
+A sentence a model translated for a citizen who asked in another language comes twice: the
+text shown (`text`) and the same sentence in the guidance's language (`source_text`). The
+checks above run on `source_text`; then the text shown must carry exactly the same numbers
+written in digits, amounts, email addresses and links (`literal_facts`), and, when an
+embedder is set, be close enough in meaning to `source_text` (cross-language similarity of
+the two; see civicdesk.assistant.similarity).
+
 A sentence that fails is dropped; the report says which check it failed and by how much.
 This module only finds and measures: what to do with the report (drop, hand over) is the
 check stage's business. Lexical support cannot see meaning: a negation ("you cannot")
@@ -65,11 +72,17 @@ NAMED_DAYS_CY = frozenset(
 
 @dataclass(frozen=True)
 class Claim:
-    """A sentence to show and the sources (indices into the answer's citations) it cites."""
+    """A sentence to show and the sources (indices into the answer's citations) it cites.
+
+    `source_text`, for a sentence translated into the citizen's language, is the same
+    sentence in the guidance's language: the one checked against the sources ("" when the
+    model did not give it, and the sentence cannot be checked). None when `text` is in the
+    guidance's language."""
 
     text: str
     sources: tuple[int, ...]
     is_list_item: bool = False
+    source_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,13 +99,16 @@ class SourceText:
 class SentenceCheck:
     text: str  # the sentence as it would be shown, invented links removed
     verdict: str  # supported, or why not: no_source, not_verbatim, too_short, facts_differ,
-    # unsupported, lead_in_alone
+    # unsupported, lead_in_alone; for a translated sentence also no_source_text,
+    # translation_differs, not_similar, similarity_unavailable
     support: float  # share of content words found in the cited text, 0 to 1
     citation: int | None  # the cited source that supports it best
     is_list_item: bool = False
     unknown_sources: tuple[int, ...] = ()
     removed_urls: tuple[str, ...] = ()
-    missing_facts: tuple[str, ...] = ()
+    missing_facts: tuple[str, ...] = ()  # or, for a translation, the facts not carried over
+    source_text: str = ""  # a translated sentence in the guidance's language, links removed
+    similarity: float | None = None  # of `text` and `source_text`, when measured
 
     @property
     def kept(self) -> bool:
@@ -119,7 +135,7 @@ class GroundingReport:
         for check in self.sentences:
             if not check.kept:
                 dropped[check.verdict] = dropped.get(check.verdict, 0) + 1
-        return {
+        summary: dict[str, object] = {
             "sentences": len(self.sentences),
             "kept": len(self.kept),
             "dropped": dropped,
@@ -128,6 +144,11 @@ class GroundingReport:
             "support": [round(s.support, 3) for s in self.sentences],
             "verdicts": [s.verdict for s in self.sentences],
         }
+        if any(s.similarity is not None for s in self.sentences):
+            summary["similarity"] = [
+                None if s.similarity is None else round(s.similarity, 3) for s in self.sentences
+            ]
+        return summary
 
 
 class KnownLinks:
@@ -144,6 +165,11 @@ class KnownLinks:
         return plain in self.urls or plain.split("#", 1)[0] in self.urls
 
 
+# How close in meaning each (shown text, source text) pair is, 0 to 1; None when it cannot
+# be measured now (the embedder is down).
+Similarity = Callable[[Sequence[tuple[str, str]]], Sequence[float] | None]
+
+
 def check_grounding(
     claims: Sequence[Claim],
     sources: Sequence[SourceText],
@@ -151,13 +177,18 @@ def check_grounding(
     *,
     min_support: float,
     verbatim: bool = False,
+    similarity: Similarity | None = None,
+    min_similarity: float = 0.0,
 ) -> GroundingReport:
     """Check every claim against the sources it cites (see the module's docstring).
 
     `known` says whether a link may stay: a page of the knowledge base or the retrieved
-    guidance.
+    guidance. `similarity`, when given, measures each translated claim that passed the
+    other checks against its `source_text`; below `min_similarity` it is dropped.
     """
     checks = [_check(claim, sources, known, min_support, verbatim) for claim in claims]
+    if similarity is not None:
+        checks = _measured(checks, similarity, min_similarity)
     for number, check in enumerate(checks):  # "You can:" means nothing without what follows
         follows = checks[number + 1] if number + 1 < len(checks) else None
         if check.kept and _is_lead_in(check.text) and not (follows and follows.kept):
@@ -169,6 +200,25 @@ def _is_lead_in(text: str) -> bool:
     return text.rstrip().endswith(":")
 
 
+def _measured(
+    checks: list[SentenceCheck], similarity: Similarity, minimum: float
+) -> list[SentenceCheck]:
+    """Translated sentences still kept, with their similarity to their source text."""
+    pending = [n for n, check in enumerate(checks) if check.kept and check.source_text]
+    if not pending:
+        return checks
+    scores = similarity([(checks[n].text, checks[n].source_text) for n in pending])
+    measured = list(checks)
+    for place, n in enumerate(pending):
+        if scores is None:
+            measured[n] = replace(checks[n], verdict="similarity_unavailable")
+            continue
+        score = float(scores[place])
+        verdict = "supported" if score >= minimum else "not_similar"
+        measured[n] = replace(checks[n], verdict=verdict, similarity=score)
+    return measured
+
+
 def _check(
     claim: Claim,
     sources: Sequence[SourceText],
@@ -176,6 +226,8 @@ def _check(
     min_support: float,
     verbatim: bool,
 ) -> SentenceCheck:
+    if claim.source_text is not None:
+        return _check_translated(claim, sources, known, min_support)
     cited = [i for i in dict.fromkeys(claim.sources) if 0 <= i < len(sources)]
     quoted = [_links(sources[i]) for i in cited]  # a link the cited guidance itself gives
     text, removed = remove_unknown_links(
@@ -215,6 +267,47 @@ def _check(
     if missing:
         return replace(result, verdict="facts_differ", missing_facts=tuple(sorted(missing)))
     return replace(result, verdict="supported" if support >= min_support else "unsupported")
+
+
+def _check_translated(
+    claim: Claim, sources: Sequence[SourceText], known: Callable[[str], bool], min_support: float
+) -> SentenceCheck:
+    """The guidance-language sentence checked as any other; then the shown text must carry
+    over exactly its literal facts, and keeps only the links it may keep."""
+    source_text = claim.source_text or ""
+    checked = _check(
+        Claim(source_text, claim.sources, claim.is_list_item), sources, known, min_support, False
+    )
+    quoted = [_links(sources[i]) for i in claim.sources if 0 <= i < len(sources)]
+    shown, removed = remove_unknown_links(
+        claim.text, lambda url: known(url) or any(url in links for links in quoted)
+    )
+    removed = tuple(dict.fromkeys(checked.removed_urls + removed))  # a link in both, once
+    result = replace(checked, text=shown, source_text=checked.text, removed_urls=removed)
+    if not source_text.strip():
+        return replace(result, verdict="no_source_text", source_text="")
+    if not checked.kept:
+        return result
+    differing = literal_facts(shown) ^ literal_facts(checked.text)
+    if differing:
+        return replace(
+            result, verdict="translation_differs", missing_facts=tuple(sorted(differing))
+        )
+    return result
+
+
+def literal_facts(text: str) -> frozenset[str]:
+    """What a translation must carry over unchanged, whatever the language: numbers written
+    in digits (a phone number as one), amounts, email addresses and links."""
+    links = {normalise_url(match.group(2)) for match in MARKDOWN_LINK.finditer(text)}
+    text = MARKDOWN_LINK.sub(r"\1", text)
+    links |= {normalise_url(match.group(0)) for match in URL.finditer(text)}
+    rest = URL.sub(" ", text)
+    found = {email.lower().rstrip(".") for email in EMAIL.findall(rest)}
+    rest = EMAIL.sub(" ", rest)
+    found |= {"£" + _number(amount) for amount in MONEY.findall(rest)}
+    found |= {_number(number) for number in NUMBER.findall(PHONE_GAP.sub("", rest))}
+    return frozenset(found | links)
 
 
 def words(text: str, locale: str = "en") -> set[str]:

@@ -5,8 +5,10 @@ sentence on as soon as it is complete, and only once it has passed the check sta
 for one sentence: its cited sources were retrieved, its cited text supports it, invented
 links are removed, a generated sentence holds no personal identifier, and it meets no
 output rule (the same functions: civicdesk.assistant.grounding, the check stage's detector
-and output policy). A lead-in ("You can:") waits for the sentence it leads into. Never raw
-tokens.
+and output policy). A sentence translated into the citizen's language passes the same checks
+as the check stage gives it (its guidance-language twin grounded, the same literal facts,
+close enough in meaning when an embedder is set), and the reader gets the checked translation.
+A lead-in ("You can:") waits for the sentence it leads into. Never raw tokens.
 
 The check stage still checks the whole answer afterwards, and that answer is the one stored
 and shown at the end: a reader replaces what it was shown with it. When the provider fails
@@ -23,7 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from civicdesk.assistant.grounding import Claim, SentenceCheck, SourceText, check_grounding
+from civicdesk.assistant.grounding import (
+    Claim,
+    SentenceCheck,
+    Similarity,
+    SourceText,
+    check_grounding,
+)
 from civicdesk.logging import get_logger
 
 log = get_logger(__name__)
@@ -77,7 +85,8 @@ class SentenceGate:
 
     `withhold` says whether a grounded sentence must still not be shown (a personal
     identifier in generated text, an output rule met: the check stage's other tests);
-    `verbatim` holds extractive parts to the words of their source.
+    `verbatim` holds extractive parts to the words of their source; `similarity` measures
+    a translated sentence against its guidance-language twin, as the check stage does.
     """
 
     def __init__(
@@ -88,7 +97,9 @@ class SentenceGate:
         *,
         min_support: float,
         verbatim: bool = False,
-        withhold: Callable[[str], bool] | None = None,
+        withhold: Callable[[SentenceCheck], bool] | None = None,
+        similarity: Similarity | None = None,
+        min_similarity: float = 0.0,
     ) -> None:
         self.sink = sink
         self.sources = sources
@@ -96,6 +107,8 @@ class SentenceGate:
         self.min_support = min_support
         self.verbatim = verbatim
         self.withhold = withhold
+        self.similarity = similarity
+        self.min_similarity = min_similarity
         self.shown = 0
         self._lead_in: Claim | None = None
 
@@ -109,6 +122,8 @@ class SentenceGate:
             self.known,
             min_support=self.min_support,
             verbatim=self.verbatim,
+            similarity=self.similarity,
+            min_similarity=self.min_similarity,
         )
         *earlier, last = report.sentences
         for check in earlier:
@@ -121,7 +136,7 @@ class SentenceGate:
     def _send(self, check: SentenceCheck) -> None:
         if not check.kept or check.citation is None:
             return
-        if self.withhold is not None and self.withhold(check.text):
+        if self.withhold is not None and self.withhold(check):
             return
         self.shown += 1
         self.sink(LiveSentence(check.text, (check.citation + 1,), check.is_list_item))

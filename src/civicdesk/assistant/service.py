@@ -23,6 +23,7 @@ from civicdesk.assistant.live import SentenceSink
 from civicdesk.assistant.messages import load_catalogues
 from civicdesk.assistant.pipeline import Pipeline, to_reply
 from civicdesk.assistant.routing import RuleBook, load_rules
+from civicdesk.assistant.similarity import MIN_TRANSLATION_SIMILARITY, CrossLanguageSimilarity
 from civicdesk.assistant.stages.check import Check, Detector
 from civicdesk.assistant.stages.compose import RELEVANCE_THRESHOLD, Compose
 from civicdesk.assistant.stages.decide import Decide
@@ -81,27 +82,43 @@ def build_pipeline(
     on_handover: Sequence[HandoverHook] = (),
 ) -> Pipeline:
     """The stages in order, built from settings. Read top to bottom: this is the pipeline."""
+    generator = build_generator(settings)  # None: the offline extractive composer only
     check = Check(
         detector,
         min_support=settings.grounding_min_support,
         known_pages=getattr(retriever, "page_urls", None),
         output_policy=load_output_policy(settings.output_rules_path),
+        # a model's translated sentence must mean what its guidance-language twin does
+        similarity=translation_similarity(settings) if generator is not None else None,
+        min_similarity=MIN_TRANSLATION_SIMILARITY,
     )
+    budget = settings.llm_token_budget
     stages: Sequence[Stage] = [
         Intake(settings.max_question_chars),
         Privacy(redactor),
         Receive(sessions),
         Guard(rules, build_input_guard(rules, threshold=settings.guardrail_threshold)),
-        Language(getattr(retriever, "crosses_languages", None)),
+        # another language goes on if vectors or a model can match it to the guidance
+        Language(getattr(retriever, "crosses_languages", None), translates=generator is not None),
         Route(rules),
-        Retrieve(retriever),
+        # a model renders a question in another language in English to search with
+        Retrieve(retriever, translator=generator, token_budget=budget),
         # compose streams a model's sentences through the check stage's tests, when asked
-        Compose(threshold, build_generator(settings), settings.llm_token_budget, check),
+        Compose(threshold, generator, budget, check),
         check,
         Decide(settings.organisation_name, threshold, load_catalogues(settings.catalogues_path)),
         Persist(sessions, to_reply, on_handover),
     ]
     return Pipeline(stages)
+
+
+def translation_similarity(settings: Settings) -> CrossLanguageSimilarity | None:
+    """The embedder's measure of a translation, when an embedder is set (one per process,
+    shared with retrieval)."""
+    from civicdesk.knowledge.retriever import embedder_for
+
+    embedder = embedder_for(settings)
+    return CrossLanguageSimilarity(embedder) if embedder is not None else None
 
 
 class FreshRetriever:

@@ -1,5 +1,10 @@
 """The generator interface: a question and numbered sources in, cited sentences out.
 
+For a question in a language no guidance is written in, a generator also renders the question
+in the guidance's language for retrieval (`translate_query`), and writes each sentence twice
+(`translate_to`): in the guidance's language, to be checked against the sources, and in the
+citizen's, to be shown once it is checked against the first.
+
 A generator writes an answer only from the sources it is given, and says for each sentence
 which sources support it. What it writes is not trusted: the assistant checks every sentence
 against the sources it cites before a citizen sees it (civicdesk.assistant.grounding). The
@@ -29,11 +34,16 @@ class Source:
 
 @dataclass(frozen=True)
 class GeneratedSentence:
-    """A sentence (or list item) the model wrote, with the numbers of the sources it cites."""
+    """A sentence (or list item) the model wrote, with the numbers of the sources it cites.
+
+    In a translated answer `text` is in the citizen's language and `source_text` is the same
+    sentence in the guidance's language ("" when the model left it out); otherwise None.
+    """
 
     text: str
     sources: tuple[int, ...]
     is_list_item: bool = False
+    source_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -152,12 +162,32 @@ class Generator(Protocol):
     name: str
 
     def generate(
-        self, question: str, sources: Sequence[Source], *, language: str, usage: TokenUsage
-    ) -> GeneratedAnswer: ...
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        language: str,
+        usage: TokenUsage,
+        translate_to: str = "",
+    ) -> GeneratedAnswer:
+        """The answer in `language` (the sources'); with `translate_to` (the citizen's
+        language), each sentence's `text` in that language and `source_text` in `language`."""
+        ...
 
     def stream(
-        self, question: str, sources: Sequence[Source], *, language: str, usage: TokenUsage
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        language: str,
+        usage: TokenUsage,
+        translate_to: str = "",
     ) -> Iterator[str]:
         """The raw answer as it is written, in text deltas (the JSON of GeneratedAnswer);
         `civicdesk.llm.structured.complete_sentences` turns them into sentences."""
+        ...
+
+    def translate_query(self, text: str, *, target: str, usage: TokenUsage) -> str:
+        """`text` (a citizen's question, already redacted) rendered in `target`, for
+        retrieval only: never shown to anyone as an answer."""
         ...

@@ -9,8 +9,9 @@ module. No question or answer text is ever logged, only codes and counts.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
@@ -30,9 +31,13 @@ from civicdesk.llm.resilience import (
     retry_after_seconds,
 )
 from civicdesk.llm.structured import (
+    QUERY_RESPONSE_FORMAT,
     RESPONSE_FORMAT,
+    TRANSLATED_RESPONSE_FORMAT,
     estimate_tokens,
     parse_answer,
+    parse_translation,
+    query_prompt,
     system_prompt,
     user_prompt,
 )
@@ -42,6 +47,17 @@ log = get_logger(__name__)
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 _NO_KEY = "not-needed"  # local servers want no key; the SDK wants some string
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request, the same on every attempt: messages, the JSON schema asked for, and the
+    most tokens the model may write."""
+
+    messages: list[ChatCompletionMessageParam]
+    response_format: dict[str, Any]
+    max_tokens: int
 
 
 class OpenAIGenerator:
@@ -88,30 +104,36 @@ class OpenAIGenerator:
     # -- the Generator protocol -----------------------------------------------------------
 
     def generate(
-        self, question: str, sources: Sequence[Source], *, language: str, usage: TokenUsage
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        language: str,
+        usage: TokenUsage,
+        translate_to: str = "",
     ) -> GeneratedAnswer:
-        messages = self._messages(question, sources, language, usage)
+        call = self._answer_call(question, sources, language, usage, translate_to)
         usage.model = self.model
-        retry = 0
-        while True:
-            try:
-                return self._attempt(messages, usage)
-            except GenerationFailed as exc:
-                self._wait_or_raise(exc, retry)
-                retry += 1
+        return self._retrying(lambda: self._attempt(call, usage, _answer))
 
     def stream(
-        self, question: str, sources: Sequence[Source], *, language: str, usage: TokenUsage
+        self,
+        question: str,
+        sources: Sequence[Source],
+        *,
+        language: str,
+        usage: TokenUsage,
+        translate_to: str = "",
     ) -> Iterator[str]:
         """Text deltas as the model writes. Retries happen only before the first delta:
         once text has gone to the citizen, a failure is raised for the caller to handle."""
-        messages = self._messages(question, sources, language, usage)
+        call = self._answer_call(question, sources, language, usage, translate_to)
         usage.model = self.model
         retry = 0
         while True:
             started = False
             try:
-                for delta in self._stream_attempt(messages, usage):
+                for delta in self._stream_attempt(call, usage):
                     started = True
                     yield delta
                 return
@@ -121,25 +143,46 @@ class OpenAIGenerator:
                 self._wait_or_raise(exc, retry)
                 retry += 1
 
+    def translate_query(self, text: str, *, target: str, usage: TokenUsage) -> str:
+        """One small call: the question in `target`, to search the guidance with. It may
+        write about twice the question's tokens (a translation is about as long)."""
+        call = _Call(
+            [
+                {"role": "system", "content": query_prompt(self.organisation, target)},
+                {"role": "user", "content": f"Question: {text.strip()}"},
+            ],
+            QUERY_RESPONSE_FORMAT,
+            2 * estimate_tokens(text) + 64,
+        )
+        usage.model = self.model
+        return self._retrying(lambda: self._attempt(call, usage, _translation))
+
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        retry = 0
+        while True:
+            try:
+                return attempt()
+            except GenerationFailed as exc:
+                self._wait_or_raise(exc, retry)
+                retry += 1
+
     # -- one attempt ------------------------------------------------------------------------
 
-    def _attempt(
-        self, messages: list[ChatCompletionMessageParam], usage: TokenUsage
-    ) -> GeneratedAnswer:
-        self._admit(messages, usage)
+    def _attempt(self, call: _Call, usage: TokenUsage, read: Callable[[str, bool], T]) -> T:
+        self._admit(call, usage)
         structured = self.structured
         try:
-            completion = self._create(messages, structured)
+            completion = self._create(call, structured)
         except GenerationFailed:
             self.breaker.record_failure()
             raise
         except _SchemaUnsupported:
             self.breaker.record_success()  # the server answered; it only lacks a JSON mode
             self._schema_unsupported()
-            return self._attempt(messages, usage)
-        self._count(completion, messages, usage)
+            return self._attempt(call, usage, read)
+        self._count(completion, call.messages, usage)
         try:
-            answer = self._read(completion, structured)
+            result = read(self._content(completion, call), structured)
         except GenerationFailed as exc:
             if exc.reason == "malformed_output":
                 self.breaker.record_failure()
@@ -147,16 +190,14 @@ class OpenAIGenerator:
                 self.breaker.record_success()  # a refusal or truncation is not an outage
             raise
         self.breaker.record_success()
-        return answer
+        return result
 
-    def _stream_attempt(
-        self, messages: list[ChatCompletionMessageParam], usage: TokenUsage
-    ) -> Iterator[str]:
-        self._admit(messages, usage)
+    def _stream_attempt(self, call: _Call, usage: TokenUsage) -> Iterator[str]:
+        self._admit(call, usage)
         reported = False
         written: list[str] = []
         try:
-            for chunk in self._open_stream(messages):
+            for chunk in self._open_stream(call):
                 if chunk.usage is not None:
                     reported = True
                     usage.add(chunk.usage.prompt_tokens, chunk.usage.completion_tokens, self.prices)
@@ -167,7 +208,7 @@ class OpenAIGenerator:
         except _SchemaUnsupported:
             self.breaker.record_success()
             self._schema_unsupported()
-            yield from self._stream_attempt(messages, usage)
+            yield from self._stream_attempt(call, usage)
             return
         except GenerationFailed:
             self.breaker.record_failure()
@@ -177,22 +218,20 @@ class OpenAIGenerator:
             raise
         finally:
             if written and not reported:  # the server sent text but no usage: estimate
-                self._estimate(messages, "".join(written), usage)
+                self._estimate(call.messages, "".join(written), usage)
         self.breaker.record_success()
 
-    def _open_stream(
-        self, messages: list[ChatCompletionMessageParam]
-    ) -> Iterator[ChatCompletionChunk]:
+    def _open_stream(self, call: _Call) -> Iterator[ChatCompletionChunk]:
         structured = self.structured
         try:
             stream = self.client.chat.completions.create(
                 model=self.model,
-                messages=messages,
-                max_tokens=self.max_tokens,
+                messages=call.messages,
+                max_tokens=call.max_tokens,
                 temperature=0,
                 stream=True,
                 stream_options={"include_usage": True},
-                **self._format(structured),
+                **self._format(call, structured),
             )
             with stream:  # closes the response if the reader stops early
                 yield from stream
@@ -208,9 +247,9 @@ class OpenAIGenerator:
         self.structured = False
         log.warning("llm_json_schema_unsupported", model=self.model)
 
-    def _admit(self, messages: list[ChatCompletionMessageParam], usage: TokenUsage) -> None:
+    def _admit(self, call: _Call, usage: TokenUsage) -> None:
         """Refuse to call when the breaker is open or the budget would be exceeded."""
-        needed = _prompt_tokens(messages) + self.max_tokens
+        needed = _prompt_tokens(call.messages) + call.max_tokens
         if needed > usage.remaining:
             raise failure(
                 "over_budget",
@@ -226,16 +265,14 @@ class OpenAIGenerator:
             )
         usage.attempts += 1
 
-    def _create(
-        self, messages: list[ChatCompletionMessageParam], structured: bool
-    ) -> ChatCompletion:
+    def _create(self, call: _Call, structured: bool) -> ChatCompletion:
         try:
             completion = self.client.chat.completions.create(
                 model=self.model,
-                messages=messages,
-                max_tokens=self.max_tokens,
+                messages=call.messages,
+                max_tokens=call.max_tokens,
                 temperature=0,
-                **self._format(structured),
+                **self._format(call, structured),
             )
             if not isinstance(completion, ChatCompletion):  # a body that was not JSON
                 raise failure("malformed_output", "the provider's reply is not a completion.")
@@ -248,10 +285,11 @@ class OpenAIGenerator:
             raise _classify(exc) from None
 
     @staticmethod
-    def _format(structured: bool) -> dict[str, Any]:
-        return {"response_format": RESPONSE_FORMAT} if structured else {}
+    def _format(call: _Call, structured: bool) -> dict[str, Any]:
+        return {"response_format": call.response_format} if structured else {}
 
-    def _read(self, completion: ChatCompletion, structured: bool) -> GeneratedAnswer:
+    def _content(self, completion: ChatCompletion, call: _Call) -> str:
+        """The reply's text, unless the model refused or was cut off."""
         if not completion.choices:
             raise failure("malformed_output", "the provider's reply has no choices.")
         choice = completion.choices[0]
@@ -260,11 +298,10 @@ class OpenAIGenerator:
         if choice.finish_reason == "length":
             raise failure(
                 "truncated",
-                f"the answer was cut off at llm_max_tokens ({self.max_tokens}).",
+                f"the reply was cut off at its limit of {call.max_tokens} tokens.",
                 "Raise llm_max_tokens.",
             )
-        sentences = parse_answer(choice.message.content or "")
-        return GeneratedAnswer(sentences, structured=structured)
+        return choice.message.content or ""
 
     def _count(
         self,
@@ -298,19 +335,39 @@ class OpenAIGenerator:
         log.info("llm_call_retrying", reason=exc.reason, code=exc.code, wait_s=round(wait, 3))
         time.sleep(wait)
 
-    def _messages(
-        self, question: str, sources: Sequence[Source], language: str, usage: TokenUsage
-    ) -> list[ChatCompletionMessageParam]:
-        """The prompt, with the lowest-ranked sources left out until it fits the budget."""
+    def _answer_call(
+        self,
+        question: str,
+        sources: Sequence[Source],
+        language: str,
+        usage: TokenUsage,
+        translate_to: str,
+    ) -> _Call:
+        """The answer's request, with the lowest-ranked sources left out until it fits the
+        budget. A translated answer writes every sentence twice, so it may write twice
+        llm_max_tokens."""
+        if translate_to:
+            response_format, max_tokens = TRANSLATED_RESPONSE_FORMAT, 2 * self.max_tokens
+        else:
+            response_format, max_tokens = RESPONSE_FORMAT, self.max_tokens
+        system = system_prompt(self.organisation, language, reply_language=translate_to)
         kept = list(sources)
         while True:
             messages: list[ChatCompletionMessageParam] = [
-                {"role": "system", "content": system_prompt(self.organisation, language)},
+                {"role": "system", "content": system},
                 {"role": "user", "content": user_prompt(question, kept)},
             ]
-            if len(kept) <= 1 or _prompt_tokens(messages) + self.max_tokens <= usage.remaining:
-                return messages
+            if len(kept) <= 1 or _prompt_tokens(messages) + max_tokens <= usage.remaining:
+                return _Call(messages, response_format, max_tokens)
             kept.pop()
+
+
+def _answer(content: str, structured: bool) -> GeneratedAnswer:
+    return GeneratedAnswer(parse_answer(content), structured=structured)
+
+
+def _translation(content: str, structured: bool) -> str:
+    return parse_translation(content)
 
 
 _RETRYABLE = frozenset(

@@ -5,6 +5,10 @@ Extractive and generated answers go through the same grounding checks
 their cited text; extractive parts must also be verbatim. Unsupported sentences are dropped;
 when too little of the answer is left, the citizen is handed to a person.
 
+A model's answer to a question in another language is checked in both languages: each
+sentence's guidance-language twin as above, then the text shown against it (the same literal
+facts; close in meaning when an embedder is set). The output policy reads both.
+
 Guidance is published, so the contact details a body publishes (phone numbers, email and
 street addresses, names of offices) may appear in answers. Identifiers that belong to a
 person never may: a part that contains one is dropped.
@@ -18,12 +22,20 @@ body's remit hands the citizen to a person (reason `forbidden_term:<id>` or
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from civicdesk.assistant.compose import render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
-from civicdesk.assistant.grounding import Claim, KnownLinks, SourceText, check_grounding
-from civicdesk.assistant.guardrails.output import OutputAction, OutputPolicy
+from civicdesk.assistant.grounding import (
+    Claim,
+    KnownLinks,
+    SentenceCheck,
+    Similarity,
+    SourceText,
+    check_grounding,
+)
+from civicdesk.assistant.guardrails.output import Finding, OutputAction, OutputPolicy
 from civicdesk.domain.inquiry import AnswerPart, Outcome
 
 PERSONAL_IDENTIFIERS = frozenset(
@@ -68,10 +80,14 @@ class Check:
         min_support: float = 0.75,
         known_pages: Callable[[], Collection[str]] | None = None,
         output_policy: OutputPolicy | None = None,
+        similarity: Similarity | None = None,
+        min_similarity: float = 0.0,
     ) -> None:
         self.detector = detector
         self.output_policy = output_policy
         self.min_support = min_support
+        self.similarity = similarity  # of a translated sentence and its twin (an embedder)
+        self.min_similarity = min_similarity
         self.known_pages = known_pages  # every page URL in the knowledge base
         self._pages: Collection[str] | None = None
         self._links = KnownLinks(())
@@ -90,13 +106,17 @@ class Check:
             self.known_links(context),
             min_support=self.min_support,
             verbatim=not context.generated,
+            similarity=self.similarity,
+            min_similarity=self.min_similarity,
         )
-        kept = [AnswerPart(s.text, s.citation or 0, s.is_list_item) for s in report.kept]
+        checks = report.kept
+        kept = [AnswerPart(s.text, s.citation or 0, s.is_list_item) for s in checks]
         # Extractive parts are the body's own published words (checked verbatim above), so
         # only generated text is searched for personal identifiers.
         flagged = self._parts_with_identifiers(kept) if context.generated else set()
         kept = [part for number, part in enumerate(kept) if number not in flagged]
-        found = self.output_policy.scan([p.text for p in kept]) if self.output_policy else []
+        checks = [check for number, check in enumerate(checks) if number not in flagged]
+        found = self.output_findings(checks)
         forbidden = {f.sentence for f in found if f.action is OutputAction.DROP_SENTENCE}
         kept = [part for number, part in enumerate(kept) if number not in forbidden]
         # a hand_over rule decides the reason; so does a drop that left nothing
@@ -119,6 +139,18 @@ class Check:
         context.parts = [AnswerPart(p.text, renumber[p.citation], p.is_list_item) for p in kept]
         dropped = len(kept) < len(claims)
         return Verdict("dropped" if dropped else "pass", detail)
+
+    def output_findings(self, checks: Sequence[SentenceCheck]) -> list[Finding]:
+        """The output rules the sentences meet: in the text shown, and in the guidance-
+        language twin of a translated sentence (the rules are written in that language)."""
+        if self.output_policy is None:
+            return []
+        found = self.output_policy.scan([check.text for check in checks])
+        twins = [number for number, check in enumerate(checks) if check.source_text]
+        if twins:
+            in_twins = self.output_policy.scan([checks[number].source_text for number in twins])
+            found += [replace(f, sentence=twins[f.sentence]) for f in in_twins]
+        return found
 
     @staticmethod
     def cited_sources(context: InquiryContext) -> list[SourceText]:

@@ -5,6 +5,12 @@ With a provider configured, the model then writes the answer from the same guida
 When the caller reads the answer as it is written (`context.on_sentence`), the model's
 answer is streamed and each sentence passes the check stage's tests for one sentence before
 it is passed on (civicdesk.assistant.live).
+
+A question in a language no guidance is written in is answered from the guidance as written
+(the best section's opening, when an embedder matched it), or, when the model rendered the
+question in English for retrieval, by the model in the citizen's language, every sentence
+also written in the guidance's language to be checked. If the model then fails, the English
+guidance as written is shown when an embedder found it; otherwise a person answers.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 from civicdesk.assistant.compose import compose_extractive, compose_passage, render_answer
 from civicdesk.assistant.context import InquiryContext, Verdict
 from civicdesk.assistant.generation import generate_answer, stream_answer
+from civicdesk.assistant.grounding import SentenceCheck
 from civicdesk.assistant.live import SentenceGate, SentenceSink
 from civicdesk.assistant.stages.check import Check
-from civicdesk.domain.inquiry import AnswerPart
+from civicdesk.assistant.stages.retrieve import VECTOR_RANKINGS
+from civicdesk.domain.inquiry import AnswerPart, Outcome
 from civicdesk.llm.generator import Generator
 
 RELEVANCE_THRESHOLD = 0.4
@@ -71,13 +79,24 @@ class Compose:
             or composition.relevance < self.threshold
         ):
             return Verdict("composed" if composition.parts else "empty", detail)
-        if context.on_sentence is not None and self.check is not None:
-            detail |= stream_answer(
-                context, self.generator, self.token_budget, context.on_sentence, self._gate
-            )
-        else:
-            detail |= generate_answer(context, self.generator, self.token_budget)
+        detail |= self._generate(context, self.generator)
         return Verdict("generated" if context.generated else "fallback", detail)
+
+    def _generate(
+        self, context: InquiryContext, generator: Generator, translate_to: str = ""
+    ) -> dict[str, object]:
+        """The model's answer, streamed through the check stage's tests when the caller reads
+        it as it is written; what the trace should say."""
+        if context.on_sentence is not None and self.check is not None:
+            return stream_answer(
+                context,
+                generator,
+                self.token_budget,
+                context.on_sentence,
+                self._gate,
+                translate_to=translate_to,
+            )
+        return generate_answer(context, generator, self.token_budget, translate_to=translate_to)
 
     def _gate(self, context: InquiryContext, sink: SentenceSink, generated: bool) -> SentenceGate:
         """The check stage's tests, one sentence at a time, for the answer in `context`."""
@@ -85,12 +104,12 @@ class Compose:
         if check is None:  # pragma: no cover - only called with a check stage
             raise RuntimeError("streaming needs the check stage")
 
-        def withhold(text: str) -> bool:
+        def withhold(sentence: SentenceCheck) -> bool:
             """What the check stage drops or hands over after grounding: a personal
             identifier (in generated text only) or any output rule met."""
-            if generated and check._parts_with_identifiers([AnswerPart(text, 0)]):
+            if generated and check._parts_with_identifiers([AnswerPart(sentence.text, 0)]):
                 return True
-            return check.output_policy is not None and bool(check.output_policy.scan([text]))
+            return bool(check.output_findings([sentence]))
 
         return SentenceGate(
             sink,
@@ -99,11 +118,16 @@ class Compose:
             min_support=check.min_support,
             verbatim=not generated,
             withhold=withhold,
+            similarity=check.similarity,
+            min_similarity=check.min_similarity,
         )
 
     def _across_languages(self, context: InquiryContext) -> Verdict:
-        """A question in a language the guidance is not written in: the matched section as
-        written (a model, when set, could translate; the extractive default never does)."""
+        """A question in a language the guidance is not written in: the model's answer in
+        the citizen's language when the question was rendered for retrieval, else the
+        matched section as written (the extractive default never translates)."""
+        if context.retrieval_query and self.generator is not None:
+            return self._translated(context, self.generator)
         similarity = context.hits[0].score if context.hits else 0.0
         composition = compose_passage(context.hits, similarity_relevance(similarity))
         context.parts = composition.parts
@@ -117,3 +141,35 @@ class Compose:
             "as_written": context.guidance_language,
         }
         return Verdict("passage" if composition.parts else "empty", detail)
+
+    def _translated(self, context: InquiryContext, generator: Generator) -> Verdict:
+        """The model answers in the citizen's language from guidance found with its
+        rendering of the question, when that guidance answers it as well as an English
+        question's must (the same extractive answerability, on the rendering)."""
+        composition = compose_extractive(context.retrieval_query, context.hits)
+        found_by_meaning = context.ranking in VECTOR_RANKINGS
+        detail: dict[str, object] = {
+            "parts": len(composition.parts),
+            "relevance": round(composition.relevance, 3),
+            "query": "translated",
+        }
+        context.relevance = composition.relevance
+        if not composition.parts or composition.relevance < self.threshold:
+            return Verdict("empty" if not composition.parts else "composed", detail)
+        if found_by_meaning:
+            # Should the model fail, this English answer is shown as written, with the note
+            # that it is not translated: as when an embedder finds guidance without a model.
+            context.parts = composition.parts
+            context.citations = composition.citations
+            context.answer = render_answer(composition.parts)
+        detail |= self._generate(context, generator, translate_to=context.question_language)
+        if context.generated:
+            return Verdict("generated", detail)
+        if found_by_meaning:
+            detail["as_written"] = context.guidance_language
+            return Verdict("fallback", detail)
+        # Without an embedder nothing but the model matched the question: a person answers,
+        # told so in the citizen's language. No translation is claimed that did not happen.
+        reason = f"not_translated:{detail.get('fallback', '')}"
+        context.finish(Outcome.HANDED_OVER, reason, confidence=0.5)
+        return Verdict("fallback", detail)

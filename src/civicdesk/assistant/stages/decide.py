@@ -38,6 +38,10 @@ class Decide:
         outcome = context.outcome
         if outcome is not Outcome.ANSWERED:
             context.answer = self._message(context)
+        elif asked and context.generated:
+            # A model translated the answer from the guidance; every sentence was checked
+            # against its English twin, which was checked against the guidance.
+            context.notice = self.catalogues.message("machine_translated", context.message_language)
         elif asked and context.guidance_language == "en":
             # Guidance shown as written in English to someone who asked in another language.
             context.notice = self.catalogues.message(

@@ -1,8 +1,9 @@
 """language: detect it; the reply and page text follow it (English and Welsh).
 
-A question in another language is handed to a person, unless the retriever can match it to
-guidance across languages (an embedder is set): then it goes on, marked with its language,
-and the answer is the guidance as written, with a note in the citizen's language.
+A question in another language is handed to a person, unless it can be matched to guidance
+across languages: the retriever can (an embedder is set), or a model provider is set, which
+renders the question in the guidance's language for retrieval and answers in the citizen's.
+Then it goes on, marked with its language (civicdesk.assistant.stages.retrieve, compose).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ class Language:
     name = "language"
     always = False
 
-    def __init__(self, crosses_languages: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self, crosses_languages: Callable[[str], bool] | None = None, translates: bool = False
+    ) -> None:
         self.crosses_languages = crosses_languages
+        self.translates = translates  # a model can translate the question and the answer
 
     def __call__(self, context: InquiryContext) -> Verdict:
         detected = detect_language(context.text)
@@ -35,7 +39,8 @@ class Language:
             context.question_language = detected.code
             detail["across_languages"] = True
         if detected.code not in PAGE_LANGUAGES and detected.code != "und" and detected.confident:
-            if self.crosses_languages is not None and self.crosses_languages(detected.code):
+            crossed = crosses is not None and crosses(detected.code)
+            if crossed or self.translates:
                 context.question_language = detected.code
                 detail["across_languages"] = True
                 return Verdict(context.language, detail)
