@@ -20,12 +20,13 @@ import uvicorn
 from sqlalchemy import Engine, select
 from web_client import AppClient, web_settings_for
 
+from civicdesk.domain.inquiry import AnswerPart, AssistantReply, Citation, Outcome
 from civicdesk.knowledge import ingest_paths, sample_council_path
 from civicdesk.store import migrate
 from civicdesk.store.engine import make_sessionmaker
 from civicdesk.store.inquiries import InquiryRow
 from civicdesk.web.app import create_app
-from civicdesk.web.routes.chat_api import key_id
+from civicdesk.web.routes.chat_api import civicdesk_extension, key_id, render_content
 
 KEY = "chat-key-for-tests-1-" + "k" * 11  # 32 characters, the least allowed
 BUSY = "chat-key-for-tests-busy-" + "b" * 8  # keys the rate-limit tests use up
@@ -303,3 +304,28 @@ def test_the_openai_sdk_waits_as_told_and_is_answered(served: Served) -> None:
         sdk.close()
     assert (completion.model_extra or {})["civicdesk"]["outcome"] == "answered"
     assert 0.3 <= waited < 10  # it waited for retry-after-ms (a second at most), not longer
+
+
+def test_a_notice_reaches_api_clients_in_the_text_and_the_extension() -> None:
+    """An answer translated by a model (or shown in English) says so to API clients too."""
+    notice = "Ta odpowiedź została przetłumaczona przez model komputerowy."
+    reply = AssistantReply(
+        reference="CD-TEST-0001",
+        outcome=Outcome.ANSWERED,
+        answer="Pozwolenie kosztuje 45 GBP.",
+        parts=(AnswerPart("Pozwolenie kosztuje 45 GBP.", 0, False),),
+        citations=(Citation("https://example.org/permits", "Parking permits", "Prices", ""),),
+        language="en",
+        confidence=0.9,
+        reasons=("answered_from_guidance",),
+        guidance_language="en",
+        question_language="pl",
+        message_language="pl",
+        notice=notice,
+        generated=True,
+    )
+    content = render_content(reply)
+    assert content.index("45 GBP. [1]") < content.index(notice) < content.index("[1] Parking")
+    extension = civicdesk_extension(reply)
+    assert extension["notice"] == {"text": notice, "language": "pl"}
+    assert extension["question_language"] == "pl" and extension["generated"] is True

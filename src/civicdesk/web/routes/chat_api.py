@@ -232,6 +232,9 @@ def render_content(reply: AssistantReply) -> str:
             paragraph.append(text)
     if paragraph:
         lines.append(" ".join(paragraph))
+    if reply.notice:  # e.g. translated by a model, or guidance only in English
+        lines.append("")
+        lines.append(reply.notice)
     lines.append("")
     lines.append(SOURCES_HEADING.get(reply.language, SOURCES_HEADING["en"]))
     for number, citation in enumerate(reply.citations, start=1):
@@ -248,6 +251,12 @@ def civicdesk_extension(reply: AssistantReply) -> dict[str, Any]:
         "language": reply.language,
         "citations": [asdict(citation) for citation in reply.citations],
         "help_lines": [asdict(line) for line in reply.help_lines],
+        "guidance_language": reply.guidance_language,
+        "question_language": reply.question_language or None,
+        "notice": {"text": reply.notice, "language": reply.message_language}
+        if reply.notice
+        else None,
+        "generated": reply.generated,
     }
 
 
