@@ -30,6 +30,7 @@ class InquiryContext:
     language: str = "en"  # language of the reply and page text
     detected_language: str = "und"
     question_language: str = ""  # a language no page is written in, when detected
+    unanswerable_language: bool = False  # no guidance, embedder or model for its language
     message_language: str = ""  # language of the assistant's own words (message, notice)
     notice: str = ""  # said beside an answer, e.g. that the guidance is in English
     guidance_language: str = ""

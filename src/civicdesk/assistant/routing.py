@@ -167,9 +167,17 @@ _QUOTES = str.maketrans(
 )
 
 
+# Arabic-script marks that sit between the letters a pattern looks for: short-vowel marks
+# (harakat, U+064B-U+065F), the superscript alef (U+0670) and the tatweel stretch (U+0640).
+_ARABIC_MARKS = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, 0x0640])
+
+
 def normalise_for_rules(text: str) -> str:
-    """Lower case, NFKC, typographic quotes as ASCII, single spaces (newlines kept)."""
-    folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    """Lower case, NFKC, typographic quotes as ASCII, Arabic vowel marks and tatweel removed,
+    single spaces (newlines kept)."""
+    folded = (
+        unicodedata.normalize("NFKC", text).translate(_QUOTES).translate(_ARABIC_MARKS).lower()
+    )
     lines = [" ".join(line.split()) for line in folded.splitlines()]
     return "\n".join(line for line in lines if line)
 

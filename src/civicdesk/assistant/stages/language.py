@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from civicdesk.assistant.context import InquiryContext, Verdict
-from civicdesk.domain.inquiry import Outcome
 from civicdesk.language.detect import PAGE_LANGUAGES, detect_language
 
 
@@ -44,9 +43,9 @@ class Language:
                 context.question_language = detected.code
                 detail["across_languages"] = True
                 return Verdict(context.language, detail)
+            # Not answerable here: a person will reply. The route stage still reads it first,
+            # so crisis help in Polish or Urdu is shown at once (the rules speak those too).
             context.question_language = detected.code
-            context.finish(
-                Outcome.HANDED_OVER, f"language_not_supported:{detected.code}", confidence=0.8
-            )
-            return Verdict("handed_over", detail)
+            context.unanswerable_language = True
+            return Verdict("not_answerable", detail)
         return Verdict(context.language, detail)

@@ -1,4 +1,8 @@
-"""route: crisis help at once (and a person), a person when needed, other bodies signposted."""
+"""route: crisis help at once (and a person), a person when needed, other bodies signposted.
+
+A question in a language civicdesk cannot answer (no guidance, embedder or model for it) is
+read by the rules first, so crisis help is never held back, then handed to a person.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ class Route:
             context.text, (Action.CRISIS, Action.HANDOVER, Action.SIGNPOST)
         )
         if match is None:
+            if context.unanswerable_language:
+                code = context.question_language
+                context.finish(
+                    Outcome.HANDED_OVER, f"language_not_supported:{code}", confidence=0.8
+                )
+                return Verdict("language_not_supported", {"language": code})
             return Verdict("in_scope")
         context.rule = match.name
         context.help_lines = list(match.rule.help_lines(context.language))
