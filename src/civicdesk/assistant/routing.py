@@ -108,13 +108,22 @@ class Rule:
     def __init__(self, spec: RuleSpec, help_lines: dict[str, HelpLineSpec]) -> None:
         self.name = spec.name
         self.action = spec.action
-        self._patterns = _combined(spec.patterns)
+        # Patterns in Arabic script (Arabic, Urdu) are searched only in text that has some:
+        # most questions do not, and each alternative costs a try at every position.
+        latin = [p for p in spec.patterns if not _ARABIC_SCRIPT.search(p)]
+        arabic = [p for p in spec.patterns if _ARABIC_SCRIPT.search(p)]
+        self._patterns = _combined(latin)
+        self._arabic_patterns = _combined(arabic)
         self._unless = _combined(spec.unless)
         self._help_lines = [help_lines[key] for key in spec.help_lines]
         self._destination = spec.destination
 
     def matches(self, normalised: str) -> bool:
-        if not any(p.search(normalised) for p in self._patterns):
+        if not any(p.search(normalised) for p in self._patterns) and not (
+            self._arabic_patterns
+            and _ARABIC_SCRIPT.search(normalised)
+            and any(p.search(normalised) for p in self._arabic_patterns)
+        ):
             return False
         return not any(p.search(normalised) for p in self._unless)
 
@@ -126,6 +135,7 @@ class Rule:
 
 
 _BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def _combined(patterns: list[str]) -> list[re.Pattern[str]]:
@@ -150,16 +160,22 @@ class RuleBook:
 
     def __init__(self, spec: RulesFile) -> None:
         self._rules = [Rule(rule, spec.help_lines) for rule in spec.rules]
+        # The guard and the route stage ask about the same message: the second asks free.
+        self._matching = lru_cache(maxsize=256)(self._matching_rules)
 
     def first_match(
         self, text: str, actions: tuple[Action, ...] = ACTION_ORDER
     ) -> RuleMatch | None:
-        normalised = normalise_for_rules(text)
+        matching = self._matching(normalise_for_rules(text))
         for action in actions:
-            for rule in self._rules:
-                if rule.action is action and rule.matches(normalised):
+            for rule in matching:
+                if rule.action is action:
                     return RuleMatch(rule)
         return None
+
+    def _matching_rules(self, normalised: str) -> tuple[Rule, ...]:
+        """Every rule `normalised` meets, in the file's order."""
+        return tuple(rule for rule in self._rules if rule.matches(normalised))
 
 
 _QUOTES = str.maketrans(
