@@ -5,13 +5,23 @@ Rules catch the phrasings someone wrote down; the classifier generalises to para
 second, on `training.jsonl`, which the team writes and keeps disjoint from
 `evals/guardrails.jsonl`. Training is deterministic (zero start, L-BFGS, a stable hash), so
 the same file always gives the same model and the same scores.
+
+The trained weights are kept in a cache file named by a hash of the training file, and a
+server trains in a short-lived child process when the cache is empty: L-BFGS needs
+`scipy.optimize`, about 28 MB of libraries a server would otherwise keep mapped for nothing
+(ADR 0062, #3).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import re
+import subprocess
+import sys
+import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize, sparse
+from scipy import sparse
 
 from civicdesk.errors import ConfigError
 
@@ -154,6 +164,8 @@ class Classifier:
             grad[-1] = float(np.sum(error))
             return value, grad
 
+        from scipy import optimize  # here: a server loads trained weights instead (see above)
+
         start = np.zeros(DIMENSIONS + 1)
         result = optimize.minimize(
             loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 300}
@@ -172,9 +184,75 @@ class Classifier:
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, logit))))
 
 
-def train_from(path: Path | None = None) -> Classifier:
-    """The classifier for a training file, trained once per process."""
-    return _trained(str(path or TRAINING_FILE))
+def train_from(path: Path | None = None, *, isolated: bool = False) -> Classifier:
+    """The classifier for a training file, trained once per process.
+
+    `isolated`: read the weights from the cache, training in a child process when they are
+    not there, so this process never loads `scipy.optimize` (what a server wants).
+    """
+    source = str(path or TRAINING_FILE)
+    if isolated:
+        return _isolated(source)
+    return _trained(source)
+
+
+CACHE_VERSION = 1
+
+
+def cache_path(source: Path) -> Path:
+    """Where the weights trained on `source` are kept: named by its content and the model's
+    shape, so a changed file or model is trained again."""
+    digest = hashlib.sha256(source.read_bytes())
+    digest.update(f"{DIMENSIONS}:{CACHE_VERSION}".encode())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "civicdesk"
+    return base / f"guard-classifier-{digest.hexdigest()[:24]}.npz"
+
+
+def save_weights(classifier: Classifier, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f"{target.stem}.{os.getpid()}.tmp.npz")
+    np.savez(temporary, weights=classifier._weights, bias=np.array(classifier._bias))
+    os.replace(temporary, target)
+
+
+def load_weights(target: Path) -> Classifier | None:
+    try:
+        with target.open("rb") as file, np.load(file, allow_pickle=False) as stored:
+            weights = np.asarray(stored["weights"], dtype=np.float64)
+            bias = float(stored["bias"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return Classifier(weights, bias) if weights.shape == (DIMENSIONS,) else None
+
+
+@lru_cache(maxsize=2)
+def _isolated(source: str) -> Classifier:
+    path = Path(source)
+    read_examples(path)  # a bad file is the same clear error here as in-process
+    try:
+        target = cache_path(path)
+    except OSError:
+        return _trained(source)
+    cached = load_weights(target)
+    if cached is not None:
+        return cached
+    try:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "civicdesk.assistant.guardrails.classifier",
+                source,
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        pass  # no child process here (or it failed): train in this one
+    cached = load_weights(target)
+    return cached if cached is not None else _trained(source)
 
 
 @lru_cache(maxsize=2)
@@ -189,3 +267,12 @@ def _trained(source: str) -> Classifier:
             code="E113",
         ) from None
     return Classifier.train(examples)
+
+
+def _train_to_cache(source: str, target: str) -> None:
+    """Child process: train on `source`, write the weights to `target` (see train_from)."""
+    save_weights(_trained(source), Path(target))
+
+
+if __name__ == "__main__":
+    _train_to_cache(sys.argv[1], sys.argv[2])

@@ -154,5 +154,5 @@ def build_input_guard(
     if nonsense:
         layers.append(NonsenseGuard())
     if classifier:
-        layers.append(ClassifierGuard(train_from(), threshold))
+        layers.append(ClassifierGuard(train_from(isolated=True), threshold))
     return LayeredGuard(rules, layers)
