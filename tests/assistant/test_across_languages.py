@@ -127,6 +127,12 @@ def test_a_question_in_another_language_is_answered_from_the_english_page(
     assert body["question_language"] == language
     assert body["notice"] == {"text": reply.notice, "language": language}
 
+    # Other pages that match about as well are offered as links, never the page shown.
+    assert len(reply.related) <= 2
+    shown = urlsplit(reply.citations[0].url).path
+    assert all(urlsplit(page.url).path != shown for page in reply.related)
+    assert body.get("related", []) == [{"url": p.url, "title": p.title} for p in reply.related]
+
 
 def test_the_answer_is_the_section_as_written_in_english(assistant: Assistant) -> None:
     reply = assistant.ask("Jak zarejestrować urodzenie dziecka w urzędzie stanu cywilnego?")
@@ -253,3 +259,8 @@ def test_a_question_in_another_language_is_not_answered_when_the_embedder_is_dow
     reply = assistant.ask("Mieszkam w Aberwen od 2020 roku. Jak zarejestrować urodzenie dziecka?")
     assert stage(reply, "retrieve")["ranking"] == "lexical:embedder_unavailable"
     assert reply.outcome is Outcome.HANDED_OVER, (reply.answer, reply.citations)
+
+
+def test_english_answers_offer_no_related_pages(assistant: Assistant) -> None:
+    reply = assistant.ask("How much does a resident parking permit cost?")
+    assert reply.outcome is Outcome.ANSWERED and reply.related == ()

@@ -111,3 +111,19 @@ def test_an_english_question_through_the_api_has_no_notice(client: AppClient) ->
     assert body["outcome"] == "answered"
     assert body["question_language"] is None
     assert body["notice"] is None
+
+
+def test_other_pages_that_may_help_are_links_on_the_page(client: AppClient) -> None:
+    """The library question's best section is on another page here; the library page itself
+    is offered among the other pages that may help."""
+    question = "Quiero hacerme socio de la biblioteca pública. ¿Qué documentos necesito llevar?"
+    body = client.post("/api/v1/inquiries", json={"text": question}).json()
+    page = client.post("/ask", data={"text": question})
+    links = re.search(r'<ul class="govuk-list" id="related">(.*?)</ul>', page.text, re.S)
+    assert body["related"], body
+    assert links is not None
+    assert "Other pages that may help" in page.text
+    for related in body["related"]:
+        assert f'href="{related["url"]}"' in links.group(1)
+    shown = {c["url"].split("#")[0] for c in body["citations"]}
+    assert not shown & {r["url"] for r in body["related"]}

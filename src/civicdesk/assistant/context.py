@@ -43,6 +43,7 @@ class InquiryContext:
     fallback_hits: list[PageHit] = field(default_factory=list)
     parts: list[AnswerPart] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    related: list[Citation] = field(default_factory=list)  # other pages that may help
     relevance: float = 0.0
     generated: bool = False  # True when a model, not the extractive composer, wrote the answer
     claims: list[Claim] = field(default_factory=list)  # a model's sentences, every source cited

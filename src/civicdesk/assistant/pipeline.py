@@ -71,4 +71,5 @@ def to_reply(context: InquiryContext) -> AssistantReply:
         message_language=context.message_language or context.language,
         notice=context.notice,
         generated=context.generated and context.outcome is Outcome.ANSWERED,
+        related=tuple(context.related) if context.outcome is Outcome.ANSWERED else (),
     )

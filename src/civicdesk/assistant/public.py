@@ -25,6 +25,8 @@ def public_reply(reply: AssistantReply, *, trace: bool = False) -> dict[str, obj
     }
     if reply.question_language:
         body["question_language"] = reply.question_language
+    if reply.related:
+        body["related"] = [{"url": c.url, "title": c.title} for c in reply.related]
     if reply.notice:
         body["notice"] = {"text": reply.notice, "language": reply.message_language}
     if trace:

@@ -84,3 +84,4 @@ class AssistantReply:
     message_language: str = ""  # language of `answer` when it is a message, and of `notice`
     notice: str = ""  # e.g. "this guidance is only in English", in message_language
     generated: bool = False  # a model wrote the answer's sentences (each checked)
+    related: tuple[Citation, ...] = ()  # other pages that may help (across languages)

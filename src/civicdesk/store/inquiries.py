@@ -89,6 +89,7 @@ def complete_inquiry(session: Session, reply: AssistantReply, *, needs_person: b
         "message_language": reply.message_language,
         "notice": reply.notice,
         "generated": reply.generated,
+        "related": [asdict(page) for page in reply.related],
     }
     trace = [
         {

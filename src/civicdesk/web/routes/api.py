@@ -46,6 +46,11 @@ class HelpLinePublic(BaseModel):
     description: str
 
 
+class RelatedPublic(BaseModel):
+    url: str
+    title: str
+
+
 class NoticePublic(BaseModel):
     text: str
     language: str
@@ -67,6 +72,10 @@ class InquiryPublic(BaseModel):
     question_language: str | None = Field(
         default=None,
         description="The question's language, when no guidance is written in it.",
+    )
+    related: list[RelatedPublic] = Field(
+        default_factory=list,
+        description="Other pages that may help (offered beside an answer across languages).",
     )
     notice: NoticePublic | None = Field(
         default=None, description="Said beside the answer, e.g. that the guidance is in English."
