@@ -136,6 +136,11 @@ def test_cited_ids_must_have_been_retrieved(
             ("https://permits.example.com/apply",),
         ),
         (
+            "You need a resident permit (see https://permits.example.com/apply).",
+            "You need a resident permit.",
+            ("https://permits.example.com/apply",),
+        ),
+        (
             "Read about [resident permits](https://aberwen-permits.co.uk/apply) first.",
             "Read about resident permits first.",
             ("https://aberwen-permits.co.uk/apply",),

@@ -43,7 +43,9 @@ URL = re.compile(
     re.I,
 )
 MARKDOWN_LINK = re.compile(r"\[([^\]]{1,200})\]\(([^)\s]{1,500})\)")
-_LEAD_IN = re.compile(r"(?:\s+(?:at|on|via|from|see|visit|go to|using))?\s*\(?\s*$", re.I)
+_LEAD_IN = re.compile(
+    r"(?:(?:\s+|(?<=\())(?:at|on|via|from|see|visit|go to|using))?\s*\(?\s*$", re.I
+)  # "(see " before a removed link goes too, so no "(see)" is left behind
 _TRAILING = ".,;:!?)'\""
 _ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 
@@ -403,8 +405,8 @@ def remove_unknown_links(text: str, known: Callable[[str], bool]) -> tuple[str, 
     if not removed:
         return text, ()
     pieces.append(text[position:])
-    tidy = re.sub(r"\s+([.,;:!?])", r"\1", "".join(pieces))
-    tidy = re.sub(r"\(\s*\)", "", tidy)
+    tidy = re.sub(r"\(\s*\)", "", "".join(pieces))
+    tidy = re.sub(r"\s+([.,;:!?])", r"\1", tidy)
     return re.sub(r"\s{2,}", " ", tidy).strip(), tuple(removed)
 
 
