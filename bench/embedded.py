@@ -20,7 +20,13 @@ import numpy as np
 from civicdesk.knowledge.embedders import Embedder, Vectors
 from civicdesk.knowledge.index import LexicalIndex
 from civicdesk.knowledge.retriever import Retriever, index_root, vector_index
-from civicdesk.knowledge.vectors import cache_file, passage_text, read_cache, text_key
+from civicdesk.knowledge.vectors import (
+    VectorIndex,
+    cache_file,
+    passage_text,
+    read_cache,
+    text_key,
+)
 from civicdesk.settings import Settings
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -87,8 +93,8 @@ def with_vectors(settings: Settings, index: LexicalIndex, inner: Embedder) -> Bu
 class _VectorOnly(Retriever):
     """Vector ranking for every question, as the product ranks one in another language."""
 
-    def __init__(self, index: LexicalIndex, vectors: object, embedder: Embedder) -> None:
-        super().__init__(index, vectors, embedder, "other-languages")  # type: ignore[arg-type]
+    def __init__(self, index: LexicalIndex, vectors: VectorIndex, embedder: Embedder) -> None:
+        super().__init__(index, vectors, embedder, "other-languages")
 
     def crosses_languages(self, language: str | None) -> bool:
         return True

@@ -27,7 +27,7 @@ from civicdesk.assistant.terms import (
 )
 from civicdesk.domain.inquiry import AnswerPart, Citation
 from civicdesk.domain.knowledge import Chunk, PageHit
-from civicdesk.knowledge.chunking import NAVIGATION_HEADINGS, is_navigation
+from civicdesk.knowledge.chunking import is_navigation
 
 MAX_WORDS = 110
 MAX_UNITS = 5
@@ -113,10 +113,7 @@ def compose_extractive(question: str, hits: list[PageHit], *, max_pages: int = 2
     candidates: list[Unit] = []
     for rank, page in enumerate(pages):
         for chunk_hit in page.chunks[: 6 if rank == 0 else 2]:
-            heading = (
-                chunk_hit.chunk.heading_path[-1].lower() if chunk_hit.chunk.heading_path else ""
-            )
-            if heading in NAVIGATION_HEADINGS:
+            if is_navigation(chunk_hit.chunk):
                 continue
             candidates.extend(split_units(chunk_hit.chunk))
     if not candidates:

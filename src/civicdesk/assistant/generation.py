@@ -27,7 +27,7 @@ from civicdesk.assistant.grounding import Claim
 from civicdesk.assistant.live import LiveReset, SentenceGate, SentenceSink, guarded
 from civicdesk.domain.inquiry import AnswerPart, Citation
 from civicdesk.domain.knowledge import PageHit
-from civicdesk.knowledge.chunking import NAVIGATION_HEADINGS
+from civicdesk.knowledge.chunking import is_navigation
 from civicdesk.llm.generator import (
     GeneratedSentence,
     GenerationFailed,
@@ -52,7 +52,7 @@ def numbered_sources(hits: list[PageHit]) -> tuple[list[Source], list[Citation]]
     for rank, page in enumerate(pages):
         for chunk_hit in page.chunks[: 6 if rank == 0 else 2]:
             chunk = chunk_hit.chunk
-            if chunk.heading_path and chunk.heading_path[-1].lower() in NAVIGATION_HEADINGS:
+            if is_navigation(chunk):
                 continue
             url = chunk.citation_url
             if url not in passages and len(passages) >= MAX_SOURCES:

@@ -4,8 +4,9 @@ and the output policy on labelled answers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,13 +56,7 @@ def evaluate(
         classifier=not no_classifier,
         nonsense=not no_nonsense,
     )
-    report = score(run_guard(guard, examples))
-    if as_json:
-        if not misses:
-            report.pop("misses")
-        console.print_json(json.dumps(report, ensure_ascii=False))
-        return
-    console.print(to_markdown(report, show_misses=misses), markup=False, highlight=False)
+    _print(score(run_guard(guard, examples)), to_markdown, as_json=as_json, misses=misses)
 
 
 @guardrails_app.command("eval-output")
@@ -88,9 +83,20 @@ def evaluate_output(
     examples = read_output_set(cases)
     policy = load_output_policy(settings().output_rules_path)
     report = score_output(run_output_policy(policy, examples))
+    _print(report, output_to_markdown, as_json=as_json, misses=misses)
+
+
+def _print(
+    report: dict[str, Any],
+    markdown: Callable[..., str],
+    *,
+    as_json: bool,
+    misses: bool,
+) -> None:
+    """The report as JSON (misses only when asked) or as Markdown."""
     if as_json:
         if not misses:
             report.pop("misses")
         console.print_json(json.dumps(report, ensure_ascii=False))
         return
-    console.print(output_to_markdown(report, show_misses=misses), markup=False, highlight=False)
+    console.print(markdown(report, show_misses=misses), markup=False, highlight=False)

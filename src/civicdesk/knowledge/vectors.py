@@ -96,7 +96,7 @@ def build_vectors(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[VectorIndex, dict[str, npt.NDArray[np.float32]]]:
     """Embed every chunk (those in `cache` are reused); returns the index and the new cache."""
-    cache = cache or {}
+    cache = dict(cache or {})  # the caller's stays as it was
     texts = [passage_text(c) for c in chunks]
     keys = [text_key(embedder.name, t) for t in texts]
     unique = list(dict.fromkeys(keys))
@@ -109,8 +109,7 @@ def build_vectors(
         if progress is not None:
             progress(min(start + EMBED_BATCH, len(todo)), len(todo))
     rows = [cache[key] for key in keys]
-    dimension = rows[0].shape[0] if rows else 1
-    matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, dimension), np.float32)
+    matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 1), np.float32)
     kept = {key: cache[key] for key in unique}
     return VectorIndex(embedder.name, matrix, chunk_page, page_count), kept
 
@@ -193,20 +192,12 @@ def vector_pages(
     chunks_per_page: int,
 ) -> list[PageHit]:
     """The k best pages by vector score, each with its best chunks by cosine."""
-    totals = vector_page_totals(vectors, scores, allowed)
+    totals = vectors.page_scores(scores, allowed)
     ranked = [int(p) for p in np.argsort(-totals, kind="stable")[:k] if totals[p] > -1.0]
     return [
         _page_hit(page, float(totals[page]), vectors, chunks, scores, allowed, chunks_per_page)
         for page in ranked
     ]
-
-
-def vector_page_totals(
-    vectors: VectorIndex,
-    scores: npt.NDArray[np.float32],
-    allowed: npt.NDArray[np.bool_] | None,
-) -> npt.NDArray[np.float64]:
-    return vectors.page_scores(scores, allowed)
 
 
 def _page_hit(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -97,7 +97,6 @@ def _figures(results: Sequence[GuardResult]) -> dict[str, Any]:
 def score(results: Sequence[GuardResult]) -> dict[str, Any]:
     """The figures overall and per category, as plain data (the JSON report)."""
     categories = sorted({r.example.category for r in results})
-    latencies = [r.latency_ms for r in results]
     overall = _figures(results)
     rate = overall["false_refusal_rate"]
     return {
@@ -107,11 +106,7 @@ def score(results: Sequence[GuardResult]) -> dict[str, Any]:
             name: _figures([r for r in results if r.example.category == name])
             for name in categories
         },
-        "latency_ms": {
-            "median": round(statistics.median(latencies), 3) if latencies else 0.0,
-            "p95": round(percentile(latencies, 0.95), 3),
-            "max": round(max(latencies), 3) if latencies else 0.0,
-        },
+        "latency_ms": _latency_summary([r.latency_ms for r in results]),
         "misses": [
             {
                 "category": r.example.category,
@@ -130,36 +125,67 @@ def _cell(value: object) -> str:
     return "-" if value is None else str(value)
 
 
+def _latency_summary(latencies: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(latencies), 3) if latencies else 0.0,
+        "p95": round(percentile(latencies, 0.95), 3),
+        "max": round(max(latencies), 3) if latencies else 0.0,
+    }
+
+
+def _markdown(
+    header: list[str],
+    row: Callable[[str, dict[str, Any]], str],
+    report: dict[str, Any],
+    footer: tuple[str, str, float, bool],
+    misses: list[str],
+) -> str:
+    """A report's table (one row per category, then overall), its latency and target lines,
+    then the misses when given. `footer` is (per what, target name, target, met)."""
+    per, target_name, target, met = footer
+    lines = [*header]
+    lines += [
+        row(name, f) for name, f in [*report["categories"].items(), ("overall", report["overall"])]
+    ]
+    latency = report["latency_ms"]
+    lines += [
+        "",
+        f"Latency per {per} (ms): median {latency['median']}, p95 {latency['p95']}, "
+        f"max {latency['max']}.",
+        f"{target_name} target (at most {target:.0%}): {'met' if met else 'NOT met'}.",
+    ]
+    if misses:
+        lines += ["", "Misses:", "", *misses]
+    return "\n".join(lines)
+
+
 def to_markdown(report: dict[str, Any], *, show_misses: bool = False) -> str:
-    lines = [
+    header = [
         "| category | cases | attacks | nonsense | legitimate | precision | recall | "
         "nonsense precision | nonsense recall | false refusals |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = [*report["categories"].items(), ("overall", report["overall"])]
-    for name, f in rows:
-        lines.append(
+
+    def row(name: str, f: dict[str, Any]) -> str:
+        return (
             f"| {name} | {f['cases']} | {f['attacks']} | {f['nonsense']} | "
             f"{f['legitimate']} | {_cell(f['precision'])} | {_cell(f['recall'])} | "
             f"{_cell(f['nonsense_precision'])} | {_cell(f['nonsense_recall'])} | "
             f"{_cell(f['false_refusal_rate'])} |"
         )
-    latency = report["latency_ms"]
-    target = "met" if report["meets_false_refusal_target"] else "NOT met"
-    lines += [
-        "",
-        f"Latency per message (ms): median {latency['median']}, p95 {latency['p95']}, "
-        f"max {latency['max']}.",
-        f"False-refusal target (at most {FALSE_REFUSAL_TARGET:.0%}): {target}.",
+
+    misses = [
+        f"- [{m['category']}] expected {m['expected']}, got {m['got']}: {m['text']!r} "
+        f"{m['reasons']}"
+        for m in (report["misses"] if show_misses else [])
     ]
-    if show_misses and report["misses"]:
-        lines += ["", "Misses:", ""]
-        lines += [
-            f"- [{m['category']}] expected {m['expected']}, got {m['got']}: {m['text']!r} "
-            f"{m['reasons']}"
-            for m in report["misses"]
-        ]
-    return "\n".join(lines)
+    footer = (
+        "message",
+        "False-refusal",
+        FALSE_REFUSAL_TARGET,
+        report["meets_false_refusal_target"],
+    )
+    return _markdown(header, row, report, footer, misses)
 
 
 # --- output guardrails -----------------------------------------------------------------------
@@ -273,7 +299,6 @@ def _output_figures(results: Sequence[OutputResult]) -> dict[str, Any]:
 def score_output(results: Sequence[OutputResult]) -> dict[str, Any]:
     """The figures overall and per category, as plain data (the JSON report)."""
     categories = sorted({r.case.category for r in results})
-    latencies = [r.latency_ms for r in results]
     overall = _output_figures(results)
     rate = overall["false_block_rate"]
     return {
@@ -283,11 +308,7 @@ def score_output(results: Sequence[OutputResult]) -> dict[str, Any]:
             name: _output_figures([r for r in results if r.case.category == name])
             for name in categories
         },
-        "latency_ms": {
-            "median": round(statistics.median(latencies), 3) if latencies else 0.0,
-            "p95": round(percentile(latencies, 0.95), 3),
-            "max": round(max(latencies), 3) if latencies else 0.0,
-        },
+        "latency_ms": _latency_summary([r.latency_ms for r in results]),
         "misses": [
             {
                 "id": r.case.id,
@@ -304,31 +325,23 @@ def score_output(results: Sequence[OutputResult]) -> dict[str, Any]:
 
 
 def output_to_markdown(report: dict[str, Any], *, show_misses: bool = False) -> str:
-    lines = [
+    header = [
         "| category | cases | to block | legitimate | precision | recall | false blocks "
         "| right action |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    rows = [*report["categories"].items(), ("overall", report["overall"])]
-    for name, f in rows:
-        lines.append(
+
+    def row(name: str, f: dict[str, Any]) -> str:
+        return (
             f"| {name} | {f['cases']} | {f['to_block']} | {f['legitimate']} | "
             f"{_cell(f['precision'])} | {_cell(f['recall'])} | "
             f"{_cell(f['false_block_rate'])} | {_cell(f['right_action'])} |"
         )
-    latency = report["latency_ms"]
-    target = "met" if report["meets_false_block_target"] else "NOT met"
-    lines += [
-        "",
-        f"Latency per answer (ms): median {latency['median']}, p95 {latency['p95']}, "
-        f"max {latency['max']}.",
-        f"False-block target (at most {FALSE_BLOCK_TARGET:.0%}): {target}.",
+
+    misses = [
+        f"- {m['id']} [{m['category']}] expected {m['expected']}, got {m['got']} "
+        f"{m['reasons']}: {m['text']!r}"
+        for m in (report["misses"] if show_misses else [])
     ]
-    if show_misses and report["misses"]:
-        lines += ["", "Misses:", ""]
-        lines += [
-            f"- {m['id']} [{m['category']}] expected {m['expected']}, got {m['got']} "
-            f"{m['reasons']}: {m['text']!r}"
-            for m in report["misses"]
-        ]
-    return "\n".join(lines)
+    footer = ("answer", "False-block", FALSE_BLOCK_TARGET, report["meets_false_block_target"])
+    return _markdown(header, row, report, footer, misses)
